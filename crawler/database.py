@@ -1,0 +1,227 @@
+"""The one database adapter: opens the DuckDB file, migrates it, writes batches, runs read-only queries.
+
+DuckDB lets one process hold a file for writing at a time, so every write opens a short-lived
+connection, writes a whole batch in one transaction and closes it; readers open the file read-only.
+Both wait and retry while another process holds the lock, then fail with a clear message.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import duckdb
+import pyarrow as pa
+
+from crawler.schema import LATEST_VERSION, MIGRATIONS, VIEWS
+
+DEFAULT_DB = Path("data") / "seedtrack.duckdb"
+
+_TEXT, _TS, _INT = pa.string(), pa.timestamp("us"), pa.int32()
+# Arrow schemas of the batches written; timestamps are naive UTC.
+DOCUMENT_SCHEMA = pa.schema([
+    ("id", _TEXT), ("url", _TEXT), ("source", _TEXT), ("source_kind", _TEXT), ("kind", _TEXT),
+    ("title", _TEXT), ("summary", _TEXT), ("text", _TEXT), ("text_source", _TEXT), ("author", _TEXT),
+    ("site", _TEXT), ("published_at", _TS), ("fetched_at", _TS), ("lang", _TEXT), ("analysed", pa.bool_()),
+    ("relevance", _TEXT), ("matched_terms", pa.list_(_TEXT)), ("word_count", _INT), ("found_via", _TEXT),
+    ("run_id", _TEXT),
+])
+ENTITY_SCHEMA = pa.schema([
+    ("doc_id", _TEXT), ("text", _TEXT), ("label", _TEXT), ("norm", _TEXT), ("start_char", _INT), ("end_char", _INT),
+])
+FILTERED_SCHEMA = pa.schema([
+    ("id", _TEXT), ("url", _TEXT), ("source", _TEXT), ("reason", _TEXT), ("seen_at", _TS), ("run_id", _TEXT),
+])
+ERROR_SCHEMA = pa.schema([("run_id", _TEXT), ("source", _TEXT), ("url", _TEXT), ("reason", _TEXT), ("at", _TS)])
+RUN_COLUMNS = (
+    "run_id", "source", "source_kind", "started_at", "finished_at", "status", "fetched", "new",
+    "duplicates", "filtered", "errors", "seconds",
+)
+
+
+class DatabaseError(Exception):
+    """A database problem explained for the user (what happened and what to do)."""
+
+
+def _is_lock_error(exc: duckdb.Error) -> bool:
+    return "lock" in str(exc).lower()
+
+
+class Database:
+    """A DuckDB file used by seedtrack; cheap to create, holds no open connection between calls."""
+
+    def __init__(self, path: str | Path = DEFAULT_DB, lock_timeout: float = 60.0):
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+        self._migrated = False
+
+    def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.02
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.IOException as exc:
+                if not _is_lock_error(exc) or time.monotonic() > deadline:
+                    raise DatabaseError(
+                        f"cannot open {self.path}: {exc}. Another process may be writing it for longer "
+                        f"than {self.lock_timeout:.0f}s; try again when that crawl has finished."
+                    ) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+
+    @contextmanager
+    def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection in one transaction, on a migrated schema."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = self._connect(read_only=False)
+        try:
+            if not self._migrated:
+                self._migrate(con)
+                self._migrated = True
+            con.begin()
+            try:
+                yield con
+            except BaseException:
+                con.rollback()
+                raise
+            con.commit()
+        finally:
+            con.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection: no statement run through it can change the file."""
+        if not self.path.exists():
+            raise DatabaseError(
+                f"no database at {self.path}: run `seedtrack crawl` or `seedtrack demo` first, or pass --db"
+            )
+        con = self._connect(read_only=True)
+        try:
+            version = _schema_version(con)
+            if version < LATEST_VERSION:
+                raise DatabaseError(
+                    f"{self.path} has schema version {version}, this seedtrack needs {LATEST_VERSION}: "
+                    "run `seedtrack crawl` (or `seedtrack migrate`) once to upgrade it"
+                )
+            yield con
+        finally:
+            con.close()
+
+    def migrate(self) -> int:
+        """Bring the file to the latest schema; returns the version."""
+        with self.writing():
+            pass
+        return LATEST_VERSION
+
+    @staticmethod
+    def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, applied_at TIMESTAMP)")
+        current = _schema_version(con)
+        if current > LATEST_VERSION:
+            raise DatabaseError(
+                f"database schema version {current} is newer than this seedtrack ({LATEST_VERSION}): upgrade seedtrack"
+            )
+        pending = [m for m in MIGRATIONS if m[0] > current]
+        if not pending:
+            return
+        con.begin()
+        try:
+            for version, _title, statements in pending:
+                for statement in statements:
+                    con.execute(statement)
+                con.execute("INSERT INTO schema_version VALUES (?, now())", [version])
+            for name, sql in VIEWS.items():
+                con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+
+    # -- writes, each one transaction ---------------------------------------------------------------
+
+    def store(
+        self,
+        documents: Sequence[dict[str, Any]] = (),
+        entities: Sequence[dict[str, Any]] = (),
+        filtered: Sequence[dict[str, Any]] = (),
+        errors: Sequence[dict[str, Any]] = (),
+    ) -> set[str]:
+        """Write one batch; returns the ids of documents that were new (entities are kept for those only)."""
+        with self.writing() as con:
+            new_ids: set[str] = set()
+            if documents:
+                con.register("batch_documents", _arrow(documents, DOCUMENT_SCHEMA))
+                cols = ", ".join(DOCUMENT_SCHEMA.names)
+                rows = con.execute(
+                    f"INSERT INTO documents ({cols}) SELECT {cols} FROM batch_documents "
+                    "ON CONFLICT DO NOTHING RETURNING id"
+                ).fetchall()
+                con.unregister("batch_documents")
+                new_ids = {row[0] for row in rows}
+            kept = [e for e in entities if e["doc_id"] in new_ids]
+            if kept:
+                con.register("batch_entities", _arrow(kept, ENTITY_SCHEMA))
+                con.execute("INSERT INTO entities SELECT * FROM batch_entities")
+                con.unregister("batch_entities")
+            if filtered:
+                con.register("batch_filtered", _arrow(filtered, FILTERED_SCHEMA))
+                con.execute("INSERT INTO filtered SELECT * FROM batch_filtered ON CONFLICT DO NOTHING")
+                con.unregister("batch_filtered")
+            if errors:
+                con.register("batch_errors", _arrow(errors, ERROR_SCHEMA))
+                con.execute("INSERT INTO errors SELECT * FROM batch_errors")
+                con.unregister("batch_errors")
+            return new_ids
+
+    def record_run(self, run: dict[str, Any]) -> None:
+        with self.writing() as con:
+            cols = ", ".join(RUN_COLUMNS)
+            marks = ", ".join("?" for _ in RUN_COLUMNS)
+            con.execute(
+                f"INSERT OR REPLACE INTO crawl_runs ({cols}) VALUES ({marks})", [run.get(c) for c in RUN_COLUMNS]
+            )
+
+    # -- reads --------------------------------------------------------------------------------------
+
+    def known_ids(self) -> set[str]:
+        """Ids of every stored or filtered document: pages that need not be fetched again."""
+        if not self.path.exists():
+            return set()
+        with self.writing() as con:
+            rows = con.execute("SELECT id FROM documents UNION ALL SELECT id FROM filtered").fetchall()
+        return {row[0] for row in rows}
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
+        """Run read-only SQL; returns column names and rows. Errors become DatabaseError."""
+        with self.reading() as con:
+            try:
+                cursor = con.execute(sql, params) if params else con.execute(sql)
+            except duckdb.Error as exc:
+                raise DatabaseError(_explain(exc)) from exc
+            columns = [d[0] for d in cursor.description] if cursor.description else []
+            return columns, cursor.fetchall()
+
+
+def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+
+
+def _arrow(rows: Sequence[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    return pa.Table.from_pylist([{c: row.get(c) for c in schema.names} for row in rows], schema=schema)
+
+
+def _explain(exc: duckdb.Error) -> str:
+    message = str(exc).strip()
+    if isinstance(exc, (duckdb.InvalidInputException, duckdb.PermissionException)) and "read-only" in message.lower():
+        return f"{message}\nseedtrack sql opens the database read-only: queries cannot change data."
+    if isinstance(exc, duckdb.CatalogException):
+        return f"{message}\nTables: documents, entities, crawl_runs, filtered, errors; views: timeline."
+    return message

@@ -1,0 +1,39 @@
+"""The one item schema: every article, post, comment or video travels through the pipelines as a ``Document``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+KINDS = ("article", "post", "comment", "video")
+
+
+@dataclass
+class Document:
+    """A document found by a spider; the pipelines fill in the fields after ``html``."""
+
+    url: str
+    source: str
+    source_kind: str
+    kind: str = "article"
+    title: str | None = None
+    summary: str | None = None
+    text: str | None = None
+    author: str | None = None
+    published_at: Any = None  # datetime, struct_time, epoch or date string until validation makes it UTC
+    lang: str | None = None  # a hint from the source (e.g. GDELT's language); detection overrides it
+    found_via: str | None = None  # the feed, search or sitemap URL that led to the document
+    html: str | None = None  # the fetched page, consumed by the extraction stage and never stored
+    # filled by the pipelines
+    id: str | None = None
+    site: str | None = None
+    fetched_at: datetime | None = None
+    text_source: str | None = None  # "page" (extracted from the fetched page) or "feed" (title and summary only)
+    word_count: int | None = None
+    relevance: str | None = None
+    matched_terms: list[str] = field(default_factory=list)
+    filtered_reason: str | None = None  # set when the document is not about the topic: stored in `filtered`
+    analysed: bool = False
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    run_id: str | None = None

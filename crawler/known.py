@@ -1,0 +1,37 @@
+"""The documents a crawl already knows: ids stored or filtered before it started, and those seen since.
+
+Spiders ask it before fetching a page, and the deduplication stage before passing an item on. One
+instance serves every spider of a crawl process that writes the same database file.
+"""
+
+from __future__ import annotations
+
+from crawler.database import Database
+
+
+class KnownDocuments:
+    _by_database: dict[str, "KnownDocuments"] = {}
+
+    def __init__(self, ids: set[str]):
+        self._ids = ids
+
+    @classmethod
+    def for_database(cls, database: Database) -> "KnownDocuments":
+        key = str(database.path.resolve())
+        if key not in cls._by_database:
+            cls._by_database[key] = cls(database.known_ids())
+        return cls._by_database[key]
+
+    @classmethod
+    def from_crawler(cls, crawler) -> "KnownDocuments":
+        return cls.for_database(Database(crawler.settings["SEEDTRACK_DB"]))
+
+    def __contains__(self, doc_id: str) -> bool:
+        return doc_id in self._ids
+
+    def add(self, doc_id: str) -> bool:
+        """Remember ``doc_id``; False when it was known already."""
+        if doc_id in self._ids:
+            return False
+        self._ids.add(doc_id)
+        return True

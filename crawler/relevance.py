@@ -1,0 +1,58 @@
+"""Decides whether a text is about the topic: a topic term in the title, summary or text, and no exclusion term.
+
+Latin-script terms match case-insensitively on word boundaries, with spaces and hyphens inside a term
+interchangeable ("Seedance 2.0" = "Seedance-2.0" = "seedance 2.0"). Terms in scripts written without
+spaces (Chinese, Japanese) match as substrings, since they have no word boundaries to anchor on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+FIELDS = ("title", "summary", "text")
+
+
+def term_pattern(term: str) -> re.Pattern[str]:
+    """The regex one topic term matches with (see the module docstring)."""
+    parts = [re.escape(part) for part in re.split(r"[\s\-]+", term.strip()) if part]
+    body = r"[\s\-]*".join(parts)
+    if _CJK.search(term):
+        return re.compile(body, re.IGNORECASE)
+    return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Relevance:
+    relevant: bool
+    reason: str
+    terms: list[str] = field(default_factory=list)
+
+
+class RelevanceMatcher:
+    """Matches a topic's include and exclude terms against a document's fields."""
+
+    def __init__(self, terms: Iterable[str], exclude: Iterable[str] = ()):
+        self.terms = [(term, term_pattern(term)) for term in terms if term.strip()]
+        self.exclude = [(term, term_pattern(term)) for term in exclude if term.strip()]
+        if not self.terms:
+            raise ValueError("a topic needs at least one term to decide relevance")
+
+    def check(self, title: str | None = None, summary: str | None = None, text: str | None = None) -> Relevance:
+        values = dict(zip(FIELDS, (title, summary, text)))
+        for term, pattern in self.exclude:
+            for name, value in values.items():
+                if value and pattern.search(value):
+                    return Relevance(False, f"excluded: {name} has {term!r}")
+        found: dict[str, list[str]] = {}
+        for term, pattern in self.terms:
+            for name, value in values.items():
+                if value and pattern.search(value):
+                    found.setdefault(name, []).append(term)
+        if not found:
+            return Relevance(False, "no topic term in title, summary or text")
+        reason = "; ".join(f"{name}: {', '.join(terms)}" for name, terms in found.items())
+        matched = sorted({term for terms in found.values() for term in terms})
+        return Relevance(True, reason, matched)

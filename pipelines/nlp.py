@@ -1,0 +1,86 @@
+"""Stage 5: entities for English documents, tagged in batches off the crawl's thread.
+
+Each item waits (without blocking the reactor) until its batch is tagged: a batch goes to the NLP
+runner when it holds ``NLP_BATCH_SIZE`` texts or its first text has waited ``NLP_MAX_WAIT`` seconds.
+Documents in other languages, and off-topic ones, pass straight through with ``analysed = False``.
+If tagging fails the documents are still stored, unanalysed, and the error is counted and logged:
+``seedtrack retag`` can analyse them later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from scrapy.exceptions import NotConfigured
+
+from crawler.items import Document
+from crawler.nlp.runner import shared_runner
+from crawler.topic import load_topic
+
+logger = logging.getLogger(__name__)
+
+
+class NlpPipeline:
+    def __init__(self, crawler, runner, batch_size: int, max_wait: float, languages: tuple[str, ...]):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.runner = runner
+        self.batch_size = batch_size
+        self.max_wait = max_wait
+        self.languages = languages
+        self._pending: list[tuple[Document, asyncio.Future]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        settings = crawler.settings
+        if not settings.getbool("NLP_ENABLED"):
+            raise NotConfigured("NLP_ENABLED is off")
+        topic = load_topic(settings.get("SEEDTRACK_TOPIC"))
+        runner = shared_runner(
+            topic.entities, settings.get("NLP_MODEL"), settings.getint("NLP_WORKERS"), settings.getint("NLP_BATCH_SIZE")
+        )
+        return cls(crawler, runner, settings.getint("NLP_BATCH_SIZE"), settings.getfloat("NLP_MAX_WAIT"), ("en",))
+
+    async def process_item(self, item: Document) -> Document:
+        if item.filtered_reason or not item.text or item.lang not in self.languages:
+            self.stats.inc_value("nlp/skipped")
+            return item
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append((item, done))
+        if len(self._pending) >= self.batch_size:
+            self._flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.max_wait, self._flush)
+        await done
+        return item
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch, self._pending = self._pending, []
+        if batch:
+            task = asyncio.get_running_loop().create_task(self._tag(batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _tag(self, batch: list[tuple[Document, asyncio.Future]]) -> None:
+        try:
+            results = await asyncio.wrap_future(self.runner.submit([item.text for item, _ in batch]))
+        except Exception:
+            logger.exception("NLP failed on a batch of %d documents; they are stored unanalysed", len(batch))
+            self.stats.inc_value("nlp/failed", len(batch))
+            results = None
+        for index, (item, done) in enumerate(batch):
+            if results is not None:
+                item.entities = results[index]
+                item.analysed = True
+                self.stats.inc_value("nlp/analysed")
+            if not done.done():
+                done.set_result(None)
+
+    def close_spider(self) -> None:
+        self._flush()

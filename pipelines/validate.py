@@ -1,0 +1,56 @@
+"""Stage 1: validate and normalise a Document: canonical URL and id, UTC dates, clean title and summary."""
+
+from __future__ import annotations
+
+import re
+
+from scrapy.exceptions import DropItem
+from w3lib.html import remove_tags, replace_entities
+
+from crawler.dates import to_utc, utc_now
+from crawler.items import KINDS, Document
+from crawler.urls import canonicalize_url, document_id, is_http_url, url_domain
+
+_SPACE = re.compile(r"\s+")
+
+
+def clean_text(value: str | None) -> str | None:
+    """Plain text from a feed field that may hold HTML and entities, whitespace folded; None when empty."""
+    if not value:
+        return None
+    text = _SPACE.sub(" ", replace_entities(remove_tags(value))).strip()
+    return text or None
+
+
+class ValidatePipeline:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item: Document) -> Document:
+        if not isinstance(item, Document):
+            raise DropItem(f"not a seedtrack Document: {type(item).__name__}")
+        if not item.url or not is_http_url(item.url):
+            self.stats.inc_value("validate/invalid")
+            raise DropItem(f"document without an http(s) URL: {item.url!r}")
+        if item.kind not in KINDS:
+            self.stats.inc_value("validate/invalid")
+            raise DropItem(f"unknown document kind {item.kind!r} for {item.url}")
+        item.url = canonicalize_url(item.url)
+        item.id = item.id or document_id(item.url)
+        item.site = url_domain(item.url)
+        item.title = clean_text(item.title)
+        item.summary = clean_text(item.summary)
+        item.author = clean_text(item.author)
+        item.fetched_at = to_utc(item.fetched_at) or utc_now()
+        published = to_utc(item.published_at)
+        if published is not None and published > item.fetched_at.replace(year=item.fetched_at.year + 1):
+            published = None  # a date far in the future is a parsing accident, not a publication date
+        item.published_at = published
+        item.run_id = item.run_id or self.crawler.settings.get("SEEDTRACK_RUN_ID")
+        self.stats.inc_value("validate/ok")
+        return item
