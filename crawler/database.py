@@ -34,7 +34,7 @@ ENTITY_SCHEMA = pa.schema([
 FILTERED_SCHEMA = pa.schema([
     ("id", _TEXT), ("url", _TEXT), ("source", _TEXT), ("reason", _TEXT), ("seen_at", _TS), ("run_id", _TEXT),
 ])
-ERROR_SCHEMA = pa.schema([("run_id", _TEXT), ("source", _TEXT), ("url", _TEXT), ("reason", _TEXT), ("at", _TS)])
+ERROR_SCHEMA = pa.schema([("run_id", _TEXT), ("source", _TEXT), ("url", _TEXT), ("reason", _TEXT), ("occurred_at", _TS)])
 RUN_COLUMNS = (
     "run_id", "source", "source_kind", "started_at", "finished_at", "status", "fetched", "new",
     "duplicates", "filtered", "errors", "seconds",
@@ -104,7 +104,7 @@ class Database:
             if version < LATEST_VERSION:
                 raise DatabaseError(
                     f"{self.path} has schema version {version}, this seedtrack needs {LATEST_VERSION}: "
-                    "run `seedtrack crawl` (or `seedtrack migrate`) once to upgrade it"
+                    "run `seedtrack crawl` once to upgrade it"
                 )
             yield con
         finally:

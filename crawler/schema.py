@@ -80,7 +80,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 source  VARCHAR NOT NULL,
                 url     VARCHAR,
                 reason  VARCHAR NOT NULL,
-                at      TIMESTAMP NOT NULL
+                occurred_at TIMESTAMP NOT NULL
             )
             """,
         ],

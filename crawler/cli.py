@@ -1,0 +1,149 @@
+"""The ``seedtrack`` command line: crawl, demo, sql, export, sources. A thin layer over the library modules."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from crawler.database import DEFAULT_DB, Database, DatabaseError
+from crawler.output import FORMATS, write_rows
+from crawler.topic import Source, TopicError, load_topic
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from crawler.runner import crawl_settings, format_summary, run_crawl
+
+    topic = load_topic(args.topic)
+    sources = adhoc_sources(args.feed, args.page) if (args.feed or args.page) else select_sources(topic, args.source)
+    Database(args.db).migrate()
+    settings = crawl_settings(topic, args.db, parse_overrides(args.set))
+    if args.log_level:
+        settings.set("LOG_LEVEL", args.log_level, priority="cmdline")
+    results = run_crawl(topic, sources, settings, progress=None if args.quiet else sys.stderr)
+    print(format_summary(results))
+    print(f"database: {Path(args.db).resolve()}")
+    failed = [r for r in results if r.status not in ("ok", "partial")]
+    return 1 if results and len(failed) == len(results) else 0
+
+
+def select_sources(topic, names: list[str] | None) -> list[Source]:
+    if names:
+        return [topic.source(name) for name in names]
+    return [source for source in topic.sources if source.enabled]
+
+
+def adhoc_sources(feeds: list[str] | None, pages: list[str] | None) -> list[Source]:
+    """Sources for --feed and --page: one per feed, one for all pages."""
+    from crawler.urls import is_http_url, url_domain
+
+    for url in [*(feeds or []), *(pages or [])]:
+        if not is_http_url(url):
+            raise SystemExit(f"seedtrack: error: not an http(s) URL: {url}")
+    sources = [
+        Source(name=f"feed-{index}-{url_domain(url)}", kind="feed", url=url, options={"follow": "all"})
+        for index, url in enumerate(feeds or [], 1)
+    ]
+    if pages:
+        sources.append(Source(name="pages", kind="page", url=pages[0], options={"urls": list(pages[1:])}))
+    return sources
+
+
+def parse_overrides(pairs: list[str] | None) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise SystemExit(f"seedtrack: error: --set takes NAME=VALUE, not {pair!r}")
+        overrides[name.strip()] = value
+    return overrides
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from crawler.demo import run_demo
+
+    return run_demo(args.db, articles=args.articles, quiet=args.quiet)
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    sql = sys.stdin.read() if args.query == "-" else args.query
+    params = {name: value for name, value in args.param or []}
+    columns, rows = Database(args.db).query(sql, params or None)
+    write_rows(columns, rows, args.format, sys.stdout)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from crawler.exports import export
+
+    count = export(Database(args.db), args.name, args.output, args.format, args.since, args.until)
+    print(f"wrote {count} rows of {args.name} to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    topic = load_topic(args.topic)
+    rows = [(s.name, s.kind, s.cron or s.interval, "yes" if s.enabled else "no", s.url) for s in topic.sources]
+    write_rows(("name", "kind", "every", "enabled", "url"), rows, args.format, sys.stdout)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="seedtrack", description=__doc__.split(":")[0] + ".")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_db(sub: argparse.ArgumentParser, default: Path = DEFAULT_DB) -> None:
+        sub.add_argument("--db", type=Path, default=default, help=f"DuckDB file (default {default})")
+
+    crawl = commands.add_parser("crawl", help="crawl the topic's sources (or --feed/--page URLs) into the database")
+    crawl.add_argument("--topic", help="topic file (default: the shipped Seedance topic)")
+    with_db(crawl)
+    crawl.add_argument("--source", action="append", metavar="NAME", help="crawl only this source (repeatable)")
+    crawl.add_argument("--feed", action="append", metavar="URL", help="crawl this RSS/Atom feed instead (repeatable)")
+    crawl.add_argument("--page", action="append", metavar="URL", help="crawl this article page instead (repeatable)")
+    crawl.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a setting for this run")
+    crawl.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="Scrapy log level")
+    crawl.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    crawl.set_defaults(func=cmd_crawl)
+
+    demo = commands.add_parser("demo", help="crawl a bundled replay site on 127.0.0.1 (no internet needed)")
+    with_db(demo, Path("data") / "demo.duckdb")
+    demo.add_argument("--articles", type=int, default=60, help="articles on the replay site (default 60)")
+    demo.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    demo.set_defaults(func=cmd_demo)
+
+    sql = commands.add_parser("sql", help="run read-only SQL on the database")
+    sql.add_argument("query", help="the SQL, or - to read it from standard input")
+    with_db(sql)
+    sql.add_argument("--format", choices=FORMATS, default="table")
+    sql.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                     help="named parameter used as $NAME in the query (repeatable)")
+    sql.set_defaults(func=cmd_sql)
+
+    exp = commands.add_parser("export", help="write a table or view to CSV, Parquet or JSON")
+    exp.add_argument("name", help="documents, entities, timeline, crawl_runs, filtered or errors")
+    with_db(exp)
+    exp.add_argument("--format", choices=("csv", "parquet", "json"), default="csv")
+    exp.add_argument("--since", metavar="YYYY-MM-DD", help="first day included")
+    exp.add_argument("--until", metavar="YYYY-MM-DD", help="last day included")
+    exp.add_argument("-o", "--output", required=True, type=Path, help="file to write")
+    exp.set_defaults(func=cmd_export)
+
+    src = commands.add_parser("sources", help="list the topic's sources")
+    src.add_argument("--topic", help="topic file (default: the shipped Seedance topic)")
+    src.add_argument("--format", choices=FORMATS, default="table")
+    src.set_defaults(func=cmd_sources)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (TopicError, DatabaseError) as exc:
+        print(f"seedtrack: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

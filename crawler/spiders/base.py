@@ -1,0 +1,137 @@
+"""The base of every seedtrack spider: one spider instance crawls one source of the topic file.
+
+It turns feed-like entries into article-page requests (skipping pages the database already has),
+turns fetched pages into ``Document`` items, keeps the entry's title and summary as a document when
+its page cannot be fetched, and records every error with its URL for ``crawl_runs`` and ``errors``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterator
+from urllib.parse import quote_plus, urljoin
+
+import scrapy
+from scrapy.http import HtmlResponse, Response
+from twisted.python.failure import Failure
+
+from crawler.dates import utc_now
+from crawler.feeds import Entry
+from crawler.items import Document
+from crawler.known import KnownDocuments
+from crawler.relevance import RelevanceMatcher
+from crawler.topic import Source, load_topic
+from crawler.urls import canonicalize_url, document_id, is_http_url
+
+logger = logging.getLogger(__name__)
+
+# Feeds and APIs named in the topic file are subscriptions, fetched like a feed reader does;
+# robots.txt is obeyed for the article pages they lead to.
+FEED_META = {"dont_obey_robotstxt": True}
+
+
+class TopicSpider(scrapy.Spider):
+    name = "topic"
+    kind = ""
+    default_follow = "all"  # "all": fetch every entry's page and check its text; "matching": only entries whose title matches
+
+    def __init__(self, source: Source, **kwargs: Any):
+        super().__init__(name=source.name, **kwargs)
+        self.source = source
+        self.errors: list[dict[str, Any]] = []
+        self.follow = source.options.get("follow", self.default_follow)
+        if "download_delay" in source.options:
+            self.download_delay = float(source.options["download_delay"])
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        topic = load_topic(crawler.settings.get("SEEDTRACK_TOPIC"))
+        spider.topic = topic
+        spider.matcher = RelevanceMatcher(topic.terms, topic.exclude)
+        spider.known = KnownDocuments.from_crawler(crawler)
+        spider.max_entries = int(spider.source.options.get("max_items", crawler.settings.getint("FEED_MAX_ENTRIES")))
+        return spider
+
+    # -- source URLs --------------------------------------------------------------------------------
+
+    def source_urls(self) -> list[str]:
+        """The URLs this source starts from: its url, once per query when it is a {query} template."""
+        if "{query}" not in self.source.url:
+            return [self.source.url]
+        return [self.source.url.replace("{query}", quote_plus(query)) for query in self.source.queries]
+
+    def source_request(self, url: str, callback, **kwargs: Any) -> scrapy.Request:
+        return scrapy.Request(url, callback=callback, errback=self.source_failed, meta=dict(FEED_META), **kwargs)
+
+    def source_failed(self, failure: Failure) -> None:
+        self.record_error(failure.request.url, describe_failure(failure))
+
+    # -- entries and pages --------------------------------------------------------------------------
+
+    def follow_entry(self, entry: Entry, found_via: str) -> scrapy.Request | None:
+        """A request for the entry's page, or None when the page is known, off-topic by title, or no URL."""
+        self.crawler.stats.inc_value("source/entries")
+        try:
+            url = canonicalize_url(entry.url)
+        except ValueError as exc:
+            self.record_error(entry.url, f"bad link in entry: {exc}")
+            return None
+        if not is_http_url(url):
+            self.record_error(entry.url, "entry link is not an http(s) URL")
+            return None
+        if document_id(url) in self.known:
+            self.crawler.stats.inc_value("dedup/skipped_fetch")
+            return None
+        if self.follow == "matching":
+            context = " ".join(filter(None, [entry.summary, *entry.keywords]))
+            if not self.matcher.check(entry.title, context).relevant:
+                self.crawler.stats.inc_value("relevance/skipped_entry")
+                return None
+        return scrapy.Request(
+            url, callback=self.parse_article, errback=self.article_failed,
+            cb_kwargs={"entry": entry, "found_via": found_via},
+        )
+
+    def parse_article(self, response: Response, entry: Entry, found_via: str | None) -> Iterator[Document]:
+        if not isinstance(response, HtmlResponse):
+            self.record_error(response.url, f"not an HTML page ({response.headers.get('Content-Type', b'').decode()})")
+            yield self.entry_document(entry, found_via)
+            return
+        canonical = response.css('link[rel="canonical"]::attr(href)').get()
+        url = urljoin(response.url, canonical.strip()) if canonical else response.url
+        document = self.entry_document(entry, found_via, url=url if is_http_url(url) else response.url)
+        document.html = response.text
+        yield document
+
+    def article_failed(self, failure: Failure) -> Iterator[Document]:
+        request = failure.request
+        self.record_error(request.url, describe_failure(failure))
+        entry = request.cb_kwargs.get("entry")
+        if entry is not None and (entry.title or entry.summary):
+            yield self.entry_document(entry, request.cb_kwargs.get("found_via"))
+
+    def entry_document(self, entry: Entry, found_via: str | None, url: str | None = None) -> Document:
+        return Document(
+            url=url or entry.url, source=self.source.name, source_kind=self.source.kind, title=entry.title,
+            summary=entry.summary, author=entry.author, published_at=entry.published_at, lang=entry.lang,
+            found_via=found_via,
+        )
+
+    # -- errors -------------------------------------------------------------------------------------
+
+    def record_error(self, url: str | None, reason: str) -> None:
+        self.crawler.stats.inc_value("source/errors")
+        logger.warning("%s: %s: %s", self.source.name, url, reason)
+        self.errors.append(
+            {"run_id": self.crawler.settings.get("SEEDTRACK_RUN_ID"), "source": self.source.name, "url": url,
+             "reason": reason, "occurred_at": utc_now()}
+        )
+
+
+def describe_failure(failure: Failure) -> str:
+    """One line saying why a request failed: the HTTP status, or the network error."""
+    response = getattr(failure.value, "response", None)
+    if response is not None:
+        return f"HTTP {response.status}"
+    return f"{failure.type.__name__}: {failure.getErrorMessage()}"
