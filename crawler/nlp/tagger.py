@@ -16,13 +16,20 @@ DISABLED = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
 MAX_CHARS = 100_000
 
 
+def ruler_pattern(alias: str) -> str | list[dict[str, str]]:
+    """Aliases match case-insensitively, except acronyms ("US", "MPA"), which would match words ("us")."""
+    if alias.isupper() or len(alias) <= 3:
+        return [{"ORTH": part} for part in alias.split()]
+    return alias
+
+
 class Tagger:
     def __init__(self, entities: Iterable[Any] = (), model: str | None = None, batch_size: int = 32):
         self.nlp = load_english(model, disable=DISABLED)
         self.batch_size = batch_size
         entities = list(entities)
         patterns = [
-            {"label": entity.label, "pattern": alias, "id": entity.name}
+            {"label": entity.label, "pattern": ruler_pattern(alias), "id": entity.name}
             for entity in entities
             for alias in (entity.name, *entity.aliases)
         ]

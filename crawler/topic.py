@@ -1,0 +1,291 @@
+"""The topic loader: one TOML file says what seedtrack tracks and where it looks.
+
+Tables: ``[topic]`` (name, slug, description, languages), ``[terms]`` (include, exclude, search),
+``[crawl]`` (user_agent, contact), ``[[entity]]`` (name, label, aliases) and ``[[source]]`` (name,
+kind, url, interval or cron, queries, enabled; other keys are spider options).  Every key is
+documented in the shipped ``crawler/topics/seedance.toml``.  Every problem raises TopicError,
+whose message reads ``PATH:LINE: problem`` and says what to do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+SOURCE_KINDS = ("feed", "news_search", "gdelt", "sitemap", "page")
+SEARCH_KINDS = ("news_search", "gdelt")  # their url is a template with {query}
+DEFAULT_TOPIC = Path(__file__).with_name("topics") / "seedance.toml"
+REQUIRED = ...
+# Accepted keys of each table: key -> (type, default); str is a non-empty string, tuple a list of
+# non-empty strings.  A later issue that adds a table or a key adds it here.
+SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
+    "topic": {"name": (str, REQUIRED), "slug": (str, None), "description": (str, ""), "languages": (tuple, ("en",))},
+    "terms": {"include": (tuple, REQUIRED), "exclude": (tuple, ()), "search": (tuple, None)},
+    "crawl": {"user_agent": (str, None), "contact": (str, None)},
+    "entity": {"name": (str, REQUIRED), "label": (str, REQUIRED), "aliases": (tuple, ())},
+    "source": {"name": (str, REQUIRED), "kind": (str, REQUIRED), "url": (str, REQUIRED), "interval": (str, None),
+               "cron": (str, None), "queries": (tuple, None), "enabled": (bool, True)},  # other keys: options
+}
+ARRAYS = ("entity", "source")  # written [[name]], zero or more; the other tables are single [name] tables
+NER_LABELS = ("PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART",
+              "LAW", "LANGUAGE", "DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_INTERVAL = re.compile(r"^(\d+)([smhd])$")
+_CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,?-]+$")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
+
+
+class TopicError(ValueError):
+    """A topic file problem; ``str()`` is ``PATH:LINE: problem`` (``PATH: problem`` if no line)."""
+
+    def __init__(self, path: str, line: int | None, problem: str):
+        self.path, self.line, self.problem = str(path), line, problem
+        super().__init__(f"{path}:{line}: {problem}" if line else f"{path}: {problem}")
+
+
+def parse_interval(value: str) -> int:
+    """``"90s"``, ``"15m"``, ``"2h"``, ``"1d"`` -> seconds; ValueError otherwise."""
+    if not (m := _INTERVAL.match(str(value).strip())) or int(m[1]) == 0:
+        raise ValueError(f'bad interval {value!r}: use a positive number and a unit s, m, h or d, e.g. "15m" or "1h"')
+    return int(m[1]) * _UNITS[m[2]]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One [[source]] table: where a spider looks, and how often."""
+
+    name: str  # unique within the topic: [a-z0-9][a-z0-9_-]*
+    kind: str  # one of SOURCE_KINDS
+    url: str  # http(s) URL; for SEARCH_KINDS a template with {query}
+    interval: str | None = None  # "90s", "15m", "1h", "1d"; the loader makes it "1h" when cron is unset
+    cron: str | None = None  # 5-field cron expression, instead of interval
+    queries: tuple[str, ...] = ()  # search queries (SEARCH_KINDS only); default: Topic.search
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))  # other keys, for the spider
+    enabled: bool = True
+    line: int = 0  # line of the [[source]] header in the topic file (0 when unknown)
+
+    @property
+    def interval_seconds(self) -> int | None:
+        return parse_interval(self.interval) if self.interval else None
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str  # canonical name
+    label: str  # spaCy NER label, one of NER_LABELS
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    slug: str  # lowercase id for file and database names
+    description: str
+    path: str  # the file it was loaded from ("<string>" for parse_topic text)
+    terms: tuple[str, ...]  # [terms].include: a page mentioning one of these is on topic
+    exclude: tuple[str, ...]  # [terms].exclude: a page mentioning one of these is dropped
+    search: tuple[str, ...]  # [terms].search: default queries of search sources (default: terms)
+    entities: tuple[Entity, ...]
+    sources: tuple[Source, ...]
+    user_agent: str | None = None  # [crawl].user_agent
+    contact: str | None = None  # [crawl].contact
+    languages: tuple[str, ...] = ("en",)
+    raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False)  # the parsed TOML
+
+    def source(self, name: str) -> Source:
+        """The source called name; TopicError listing the known names if there is none."""
+        if found := [s for s in self.sources if s.name == name]:
+            return found[0]
+        raise TopicError(self.path, None, f"unknown source {name!r}; known: {', '.join(s.name for s in self.sources)}")
+
+    def alias_map(self) -> dict[str, str]:
+        """Casefolded name or alias (also with a leading "the ") -> canonical entity name."""
+        out: dict[str, str] = {}
+        for ent in self.entities:
+            for alias in (ent.name, *ent.aliases):
+                out.setdefault(alias.casefold(), ent.name)
+        for key, name in list(out.items()):
+            if key[:1].isascii() and not key.startswith("the "):
+                out.setdefault("the " + key, name)
+        return out
+
+    def with_source_urls(self, urls: Mapping[str, str]) -> Topic:
+        """A copy whose named sources fetch other URLs (local test servers, mirrors)."""
+        for name, url in urls.items():
+            if problem := _url_problem(self.source(name).kind, url):
+                raise TopicError(self.path, None, f"source {name!r}: {problem}")
+        sources = tuple(dataclasses.replace(s, url=urls[s.name]) if s.name in urls else s for s in self.sources)
+        return dataclasses.replace(self, sources=sources)
+
+
+def _url_problem(kind: str, url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"url {url!r} must be an absolute http:// or https:// URL"
+    holes = set(re.findall(r"\{([^{}]*)\}", url))
+    if holes - {"query"}:
+        return f"url has unknown placeholder(s) {sorted(holes - {'query'})}; the only one is {{query}}"
+    if holes and kind not in SEARCH_KINDS:
+        return f"{{query}} is only filled in for kinds {', '.join(SEARCH_KINDS)}, not {kind!r}"
+    if kind in SEARCH_KINDS and not holes:
+        return f"a {kind} url must contain {{query}} where each search query goes"
+    return None
+
+
+def _hint(key: str, table: str = "") -> str:
+    home = next((t for t in ("topic", "terms", "crawl") if key in SCHEMA[t] and t != table), None)
+    return f" ({key} belongs in [{home}]: is that header missing?)" if home else ""
+
+
+class _Reader:
+    """Checks the parsed TOML against SCHEMA; finds lines in the raw text so every error names one."""
+
+    def __init__(self, text: str, path: str, data: dict):
+        self.path, self.data, self.lines = path, data, text.splitlines()
+        self.headers = [(i + 1, re.sub(r"[\s\"']", "", m[1]))
+                        for i, line in enumerate(self.lines) if (m := _HEADER.match(line))]
+
+    def fail(self, line: int | None, problem: str):
+        raise TopicError(self.path, line, problem)
+
+    def header(self, name: str, nth: int = 0) -> int | None:
+        """Line of the nth [name] or [[name]] header, else of a top-level `name =` key."""
+        hits = [ln for ln, header in self.headers if header == name]
+        return hits[nth] if nth < len(hits) else self.key(name)
+
+    def key(self, key: str, table_line: int | None = None) -> int | None:
+        """Line of `key =` between the header at table_line and the next header (else table_line)."""
+        start = table_line or 0
+        end = next((ln for ln, _ in self.headers if ln > start), len(self.lines) + 1)
+        pattern = re.compile(rf"""^\s*["']?{re.escape(key)}["']?\s*[=.]""")
+        return next((i + 1 for i in range(start, end - 1) if pattern.match(self.lines[i])), table_line)
+
+    def tables(self, name: str) -> list[tuple[dict, int | None]]:
+        """[(checked values, header line)] of the [name] table or of each [[name]] table."""
+        if name in ("topic", "terms") and name not in self.data:
+            self.fail(None, f"missing [{name}] table; add it (see {DEFAULT_TOPIC} for an example)")
+        value = self.data.get(name, [] if name in ARRAYS else {})
+        if name in ARRAYS and not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+            self.fail(self.header(name), f"{name} must be written as [[{name}]] tables")
+        if name not in ARRAYS and not isinstance(value, dict):
+            self.fail(self.header(name), f"{name} must be written as a [{name}] table")
+        return [self.check(name, tbl, self.header(name, i)) for i, tbl in enumerate(value if name in ARRAYS else [value])]
+
+    def check(self, name: str, tbl: dict, line: int | None) -> tuple[dict, int | None]:
+        """The table's values, stripped, typed and with defaults filled in."""
+        where = f"[{name}]" if name not in ARRAYS else f"[[{name}]]" if not isinstance(tbl.get("name"), str) \
+            else f"{name} {tbl['name']!r}:"
+        out = {}
+        for key, value in tbl.items():
+            if key not in SCHEMA[name] and name != "source":
+                self.fail(self.key(key, line), f"unknown key {key!r} in [{name}]{_hint(key, name)}; "
+                                               f"accepted: {', '.join(SCHEMA[name])}")
+            want, at = SCHEMA[name].get(key, (None,))[0], self.key(key, line)
+            if want is str and not (isinstance(value, str) and value.strip()):
+                self.fail(at, f'{where} {key}: expected a non-empty string, e.g. {key} = "..."; got {value!r}')
+            if want is tuple and not (isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)):
+                self.fail(at, f'{where} {key}: expected a list of non-empty strings, e.g. {key} = ["a", "b"]; '
+                              f"got {value!r}")
+            if want is bool and not isinstance(value, bool):
+                self.fail(at, f"{where} {key}: expected true or false, got {value!r}")
+            out[key] = value.strip() if want is str else tuple(v.strip() for v in value) if want is tuple else value
+        for key, (want, default) in SCHEMA[name].items():
+            if default is REQUIRED and key in out and not out[key]:
+                self.fail(self.key(key, line), f"{where} {key} must not be empty")
+            if default is REQUIRED and key not in out:
+                self.fail(line, f"{where} needs {key} = " + ('"..."' if want is str else '["...", "..."]'))
+            out.setdefault(key, default)
+        return out, line
+
+    def topic(self) -> Topic:
+        for key in [k for k in self.data if k not in SCHEMA][:1]:
+            tables = ", ".join(f"[[{k}]]" if k in ARRAYS else f"[{k}]" for k in SCHEMA)
+            self.fail(self.header(key), f"unknown top-level table or key {key!r}{_hint(key)}; accepted tables: {tables}")
+        [(topic, line)], [(terms, _)], [(crawl, _)] = map(self.tables, ("topic", "terms", "crawl"))
+        slug = topic["slug"] or re.sub(r"[^a-z0-9]+", "-", topic["name"].lower()).strip("-")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", slug):
+            self.fail(self.key("slug", line), f'[topic] slug {slug!r}: use lowercase letters, digits and "-", '
+                                              'e.g. slug = "my-topic"')
+        search, entities = terms["search"] or terms["include"], self.entities()
+        if not self.data.get("source"):
+            self.fail(None, "no [[source]] tables; add at least one with name, kind and url")
+        return Topic(name=topic["name"], slug=slug, description=topic["description"], path=self.path,
+                     terms=terms["include"], exclude=terms["exclude"], search=search, entities=entities,
+                     sources=tuple(self.sources(search)), user_agent=crawl["user_agent"], contact=crawl["contact"],
+                     languages=topic["languages"], raw=MappingProxyType(self.data))
+
+    def entities(self) -> tuple[Entity, ...]:
+        found, owner = [], {}
+        for ent, line in self.tables("entity"):
+            if ent["label"] not in NER_LABELS:
+                self.fail(self.key("label", line), f"entity {ent['name']!r}: unknown label {ent['label']!r}; "
+                                                   f"use a spaCy NER label: {', '.join(NER_LABELS)}")
+            for alias in (ent["name"], *ent["aliases"]):
+                if (first := owner.setdefault(alias.casefold(), ent["name"])) != ent["name"]:
+                    self.fail(line, f"entity {ent['name']!r}: {alias!r} already names entity {first!r}; keep it on one")
+            found.append(Entity(ent["name"], ent["label"], ent["aliases"]))
+        return tuple(found)
+
+    def sources(self, search: tuple[str, ...]):
+        seen: dict[str, int | None] = {}
+        for src, line in self.tables("source"):
+            name, kind, interval, cron = src["name"], src["kind"], src["interval"], src["cron"]
+            where, at = f"source {name!r}:", lambda key: self.key(key, line)
+            if not _NAME.match(name):
+                self.fail(at("name"), f"{where} name must match [a-z0-9][a-z0-9_-]* (lowercase, digits, '-', '_')")
+            if name in seen:
+                self.fail(at("name"), f"{where} duplicate source name (first at line {seen[name]}); rename one")
+            seen[name] = line
+            if kind not in SOURCE_KINDS:
+                self.fail(at("kind"), f"{where} unknown kind {kind!r}; use one of: {', '.join(SOURCE_KINDS)}")
+            if problem := _url_problem(kind, src["url"]):
+                self.fail(at("url"), f"{where} {problem}")
+            if interval and cron:
+                self.fail(at("cron"), f"{where} give interval or cron, not both")
+            try:
+                parse_interval(interval or "1h")
+            except ValueError as exc:
+                self.fail(at("interval"), f"{where} {exc}")
+            if cron and (len(cron.split()) != 5 or not all(map(_CRON_FIELD.match, cron.split()))):
+                self.fail(at("cron"), f"{where} bad cron {cron!r}: use 5 fields (minute hour day month weekday) of "
+                                      'digits, names and * , - /, e.g. "*/30 * * * *"')
+            if src["queries"] is not None and kind not in SEARCH_KINDS:
+                self.fail(at("queries"), f"{where} queries only apply to kinds {', '.join(SEARCH_KINDS)}")
+            options = {k: v for k, v in src.items() if k not in SCHEMA["source"]}
+            if options.get("follow", "all") not in ("all", "matching"):
+                self.fail(at("follow"), f'{where} follow must be "all" or "matching", got {options["follow"]!r}')
+            yield Source(name, kind, src["url"], interval or (None if cron else "1h"), cron,
+                         src["queries"] or (search if kind in SEARCH_KINDS else ()), MappingProxyType(options),
+                         src["enabled"], line or 0)
+
+
+def parse_topic(text: str, path: str = "<string>") -> Topic:
+    """Parse and check topic TOML; raises TopicError naming the file, the line and the problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\s*\(at line (\d+), column (\d+)\)$", msg := str(exc))
+        line = int(m[1]) if m else max(len(text.splitlines()), 1)
+        what = msg[:m.start()] if m else re.sub(r"\s*\(at end of document\)$", "", msg)
+        where = f"column {m[2]}" if m else "end of file"
+        raise TopicError(str(path), line, f"invalid TOML ({where}): {what}; fix the syntax (https://toml.io)") from None
+    return _Reader(text, str(path), data).topic()
+
+
+def load_topic(path: str | Path | None = None) -> Topic:
+    """Load a topic file; ``None`` loads the shipped default topic (DEFAULT_TOPIC)."""
+    path = Path(path) if path is not None else DEFAULT_TOPIC
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TopicError(str(path), None, f"topic file not found; check the path, or omit it for {DEFAULT_TOPIC}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TopicError(str(path), None, f"cannot read the topic file ({exc}); it must be UTF-8 TOML") from None
+    return parse_topic(text, str(path))
