@@ -1,0 +1,64 @@
+"""``seedtrack demo``: the whole crawl against a replay site on 127.0.0.1, for machines without internet.
+
+The site (feeds, a Google News and a Bing News search feed, a GDELT answer, a news sitemap and article
+pages with real-world boilerplate) is sample data written for seedtrack, not real news. The demo
+database is recreated on every run, since the site's URLs carry the port it was served on.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from crawler.database import Database
+from crawler.replay.server import ReplayServer
+from crawler.replay.site import build_site
+from crawler.runner import crawl_settings, format_summary, run_crawl
+from crawler.topic import SEARCH_KINDS, Source, load_topic
+
+# Settings for a local site: no politeness delays are needed against our own server.
+DEMO_SETTINGS = {"AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 16}
+
+EXAMPLE_QUERIES = (
+    "SELECT day, sum(documents) AS documents FROM timeline GROUP BY day ORDER BY day",
+    "SELECT norm, label, count(DISTINCT doc_id) AS documents FROM entities GROUP BY ALL ORDER BY documents DESC LIMIT 10",
+    "SELECT source, status, fetched, new, duplicates, filtered, errors FROM crawl_runs ORDER BY source",
+)
+
+
+def demo_sources(manifest: dict, base_url: str) -> list[Source]:
+    sources = []
+    for entry in manifest["sources"]:
+        url = base_url + entry["path"]
+        if entry["kind"] in SEARCH_KINDS:
+            url += ("&" if "?" in url else "?") + "q={query}"
+        sources.append(
+            Source(
+                name=entry["name"], kind=entry["kind"], url=url,
+                queries=("Seedance",) if entry["kind"] in SEARCH_KINDS else (),
+                options={"download_delay": 0, **entry.get("options", {})},
+            )
+        )
+    return sources
+
+
+def run_demo(db: str | Path, articles: int = 60, quiet: bool = False, site_dir: str | Path | None = None) -> int:
+    db = Path(db)
+    site = Path(site_dir) if site_dir else db.parent / "demo-site"
+    shutil.rmtree(site, ignore_errors=True)
+    for path in (db, db.with_name(db.name + ".wal")):
+        path.unlink(missing_ok=True)
+    manifest = build_site(site, articles=articles)
+    topic = load_topic()
+    with ReplayServer(site) as server:
+        print(f"replay site (sample data written for seedtrack) at {server.url}", file=sys.stderr)
+        Database(db).migrate()
+        settings = crawl_settings(topic, db, DEMO_SETTINGS)
+        results = run_crawl(topic, demo_sources(manifest, server.url), settings, None if quiet else sys.stderr)
+    print(format_summary(results))
+    print(f"\ndatabase: {db.resolve()}\n\nTry:")
+    for query in EXAMPLE_QUERIES:
+        print(f'  seedtrack sql --db {db} "{query}"')
+    print(f"  seedtrack export timeline --db {db} --format csv -o data/exports/timeline.csv")
+    return 0
