@@ -15,7 +15,7 @@ from crawler.database import Database
 from crawler.replay.server import ReplayServer
 from crawler.replay.site import build_site
 from crawler.runner import crawl_settings, format_summary, run_crawl
-from crawler.topic import SEARCH_KINDS, Source, load_topic
+from crawler.topic import Source, load_topic
 
 # Settings for a local site: no politeness delays are needed against our own server.
 DEMO_SETTINGS = {"AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 16}
@@ -27,20 +27,19 @@ EXAMPLE_QUERIES = (
 )
 
 
+# The replay site names its search feeds by product; both are the news_search kind.
+SITE_KINDS = {"google_news": "news_search", "bing_news": "news_search"}
+
+
 def demo_sources(manifest: dict, base_url: str) -> list[Source]:
-    sources = []
-    for entry in manifest["sources"]:
-        url = base_url + entry["path"]
-        if entry["kind"] in SEARCH_KINDS:
-            url += ("&" if "?" in url else "?") + "q={query}"
-        sources.append(
-            Source(
-                name=entry["name"], kind=entry["kind"], url=url,
-                queries=("Seedance",) if entry["kind"] in SEARCH_KINDS else (),
-                options={"download_delay": 0, **entry.get("options", {})},
-            )
+    """Sources for the replay site's feeds; search paths already hold their query."""
+    return [
+        Source(
+            name=entry["name"], kind=SITE_KINDS.get(entry["kind"], entry["kind"]), url=base_url + entry["path"],
+            options={"download_delay": 0},
         )
-    return sources
+        for entry in manifest["sources"]
+    ]
 
 
 def run_demo(db: str | Path, articles: int = 60, quiet: bool = False, site_dir: str | Path | None = None) -> int:

@@ -45,6 +45,12 @@ def crawl_settings(topic: Topic, db: str | Path, overrides: Mapping[str, Any] = 
     return settings
 
 
+def apply_source_settings(settings: Settings, source: Source) -> None:
+    """Apply the source's own politeness options to its crawler's settings."""
+    if "download_delay" in source.options:
+        settings.set("DOWNLOAD_DELAY", float(source.options["download_delay"]), priority="cmdline")
+
+
 def run_crawl(
     topic: Topic, sources: Sequence[Source], settings: Settings, progress: TextIO | None = sys.stderr
 ) -> list[SourceResult]:
@@ -52,6 +58,7 @@ def run_crawl(
     crawlers = []
     for source in sources:
         crawler = process.create_crawler(SPIDERS[source.kind])
+        apply_source_settings(crawler.settings, source)
         process.crawl(crawler, source=source)
         crawlers.append((source, crawler))
     started = time.monotonic()

@@ -34,6 +34,10 @@ ITEM_PIPELINES = {
     "pipelines.nlp.NlpPipeline": 500,
     "pipelines.store.StorePipeline": 600,
 }
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.RobotsTxtMiddleware": 100,
+}
 EXTENSIONS = {
     "crawler.extensions.runs.RunRecorder": 500,
 }

@@ -1,7 +1,8 @@
 """Stage 3: the main text, title, author and date of fetched pages (trafilatura, htmldate), and the language.
 
 A page whose extracted text is too short to be an article keeps the feed's title and summary as its
-text (``text_source = 'feed'``), so a failed extraction loses nothing the feed gave.
+text (``text_source = 'feed'``), so a failed extraction loses nothing the feed gave; a page with no
+feed entry behind it (``--page``) keeps whatever text it has.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ class ExtractPipeline:
         if item.html:
             extracted = extract_article(item.html, item.url)
             item.html = None
-            if extracted and len(extracted["text"].split()) >= self.min_words:
+            has_feed_text = bool(item.title or item.summary)
+            if extracted and (len(extracted["text"].split()) >= self.min_words or not has_feed_text):
                 item.text = extracted["text"]
                 item.text_source = "page"
                 item.title = item.title or extracted["title"]

@@ -40,8 +40,6 @@ class TopicSpider(scrapy.Spider):
         self.source = source
         self.errors: list[dict[str, Any]] = []
         self.follow = source.options.get("follow", self.default_follow)
-        if "download_delay" in source.options:
-            self.download_delay = float(source.options["download_delay"])
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):

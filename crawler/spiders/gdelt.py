@@ -1,7 +1,7 @@
 """The GDELT DOC 2.0 API (kind ``gdelt``): ``mode=artlist&format=json`` article lists, one request per query.
 
 GDELT asks for at most one request every five seconds, so this spider waits that long between requests
-unless the source sets ``download_delay``.
+unless the source sets ``download_delay`` (applied by the runner).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from crawler.spiders.base import TopicSpider
 class GdeltSpider(TopicSpider):
     name = "gdelt"
     kind = "gdelt"
-    download_delay = 5.0
+    custom_settings = {"DOWNLOAD_DELAY": 5.0}
 
     async def start(self):
         for url in self.source_urls():
