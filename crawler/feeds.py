@@ -27,6 +27,7 @@ class Entry:
     summary: str | None = None
     author: str | None = None
     published_at: Any = None
+    seen_at: Any = None  # when an aggregator first saw it (GDELT): a date of last resort
     lang: str | None = None
     outlet: str | None = None  # the publisher named by an aggregator (Google News <source>, GDELT domain)
     keywords: list[str] = field(default_factory=list)
@@ -34,9 +35,9 @@ class Entry:
 
 def parse_feed(body: bytes, url: str, content_type: str | None = None) -> tuple[str | None, list[Entry]]:
     """The feed's title and entries. Relative links resolve against xml:base, then ``url``."""
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
+    # Without a Content-Type feedparser flags any response as bozo ("no Content-type specified"), which made
+    # a well-formed feed with no entries raise; application/xml applies the XML rules (BOM, declaration, UTF-8).
+    headers = {"content-location": url, "content-type": content_type or "application/xml"}
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=True)
     if parsed.bozo and not parsed.entries:
         raise FeedError(f"not a readable feed: {parsed.get('bozo_exception', 'unknown problem')}")
@@ -141,7 +142,7 @@ def parse_gdelt_artlist(body: bytes) -> list[Entry]:
             Entry(
                 url=article["url"],
                 title=article.get("title"),
-                published_at=article.get("seendate"),
+                seen_at=article.get("seendate"),
                 lang=GDELT_LANGUAGES.get(str(article.get("language", "")).lower()),
                 outlet=article.get("domain"),
             )

@@ -22,6 +22,7 @@ class Document:
     text: str | None = None
     author: str | None = None
     published_at: Any = None  # datetime, struct_time, epoch or date string until validation makes it UTC
+    seen_at: Any = None  # when an aggregator first saw it: used only when neither source nor page has a date
     lang: str | None = None  # a hint from the source (e.g. GDELT's language); detection overrides it
     found_via: str | None = None  # the feed, search or sitemap URL that led to the document
     html: str | None = None  # the fetched page, consumed by the extraction stage and never stored

@@ -55,6 +55,7 @@ class ExtractPipeline:
             item.text = item.text or "\n\n".join(part for part in (item.title, item.summary) if part) or None
             item.text_source = "feed"
             self.stats.inc_value("extract/feed_only")
+        item.published_at = item.published_at or to_utc(item.seen_at)
         item.word_count = len(item.text.split()) if item.text else 0
         item.lang = detect_language(item.text) or item.lang
         return item

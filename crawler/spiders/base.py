@@ -112,7 +112,8 @@ class TopicSpider(scrapy.Spider):
     def entry_document(self, entry: Entry, found_via: str | None, url: str | None = None) -> Document:
         return Document(
             url=url or entry.url, source=self.source.name, source_kind=self.source.kind, title=entry.title,
-            summary=entry.summary, author=entry.author, published_at=entry.published_at, lang=entry.lang,
+            summary=entry.summary, author=entry.author, published_at=entry.published_at, seen_at=entry.seen_at,
+            lang=entry.lang,
             found_via=found_via,
         )
 
