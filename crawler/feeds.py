@@ -39,8 +39,6 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> tuple[
     # a well-formed feed with no entries raise; application/xml applies the XML rules (BOM, declaration, UTF-8).
     headers = {"content-location": url, "content-type": content_type or "application/xml"}
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=True)
-    if parsed.bozo and not parsed.entries:
-        raise FeedError(f"not a readable feed: {parsed.get('bozo_exception', 'unknown problem')}")
     entries = []
     for item in parsed.entries:
         link = item.get("link") or _alternate_link(item)
@@ -58,6 +56,8 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> tuple[
                 keywords=[tag.get("term") for tag in item.get("tags", []) if tag.get("term")],
             )
         )
+    if parsed.bozo and not entries:
+        raise FeedError(f"not a readable feed: {parsed.get('bozo_exception', 'unknown problem')}")
     return parsed.feed.get("title"), entries
 
 

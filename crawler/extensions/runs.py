@@ -48,8 +48,8 @@ class RunRecorder:
         counts = run_counts(self.crawler.stats.get_stats())
         if reason != "finished":
             status = reason
-        elif counts["errors"] and counts["fetched"] == 0:
-            status = "failed"
+        elif counts["errors"] and not (counts["new"] or counts["duplicates"] or counts["filtered"]):
+            status = "failed"  # errors and nothing to show for them
         else:
             status = "partial" if counts["errors"] else "ok"
         self.database.store(errors=spider.errors)
