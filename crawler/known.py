@@ -1,6 +1,7 @@
 """The documents a crawl already knows: ids stored or filtered before it started, and those seen since.
 
-Spiders ask it before fetching a page, and the deduplication stage before passing an item on. One
+Spiders claim a page before fetching it, so two sources that list the same article fetch it once,
+and the deduplication stage asks it before passing an item on. One
 instance serves every spider of a crawl process that writes the same database file.
 """
 
@@ -14,6 +15,7 @@ class KnownDocuments:
 
     def __init__(self, ids: set[str]):
         self._ids = ids
+        self._claimed: set[str] = set()
 
     @classmethod
     def for_database(cls, database: Database) -> "KnownDocuments":
@@ -28,6 +30,13 @@ class KnownDocuments:
 
     def __contains__(self, doc_id: str) -> bool:
         return doc_id in self._ids
+
+    def claim(self, doc_id: str) -> bool:
+        """Reserve the fetch of a page for the caller; False when it is known or another source fetches it."""
+        if doc_id in self._ids or doc_id in self._claimed:
+            return False
+        self._claimed.add(doc_id)
+        return True
 
     def add(self, doc_id: str) -> bool:
         """Remember ``doc_id``; False when it was known already."""

@@ -63,7 +63,7 @@ def run_crawl(
         crawlers.append((source, crawler))
     started = time.monotonic()
     if progress is not None:
-        interval = 1.0 if progress.isatty() else 10.0
+        interval = 1.0 if progress.isatty() else 5.0
         ticker = task.LoopingCall(_show_progress, crawlers, started, progress)
         ticker.start(interval, now=False)
     process.start()

@@ -78,14 +78,14 @@ class TopicSpider(scrapy.Spider):
         if not is_http_url(url):
             self.record_error(entry.url, "entry link is not an http(s) URL")
             return None
-        if document_id(url) in self.known:
-            self.crawler.stats.inc_value("dedup/skipped_fetch")
-            return None
         if self.follow == "matching":
             context = " ".join(filter(None, [entry.summary, *entry.keywords]))
             if not self.matcher.check(entry.title, context).relevant:
                 self.crawler.stats.inc_value("relevance/skipped_entry")
                 return None
+        if not self.known.claim(document_id(url)):
+            self.crawler.stats.inc_value("dedup/skipped_fetch")
+            return None
         return scrapy.Request(
             url, callback=self.parse_article, errback=self.article_failed,
             cb_kwargs={"entry": entry, "found_via": found_via},
