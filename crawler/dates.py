@@ -20,10 +20,14 @@ def to_utc(value: object) -> datetime | None:
         moment = value
     elif isinstance(value, date):
         moment = datetime(value.year, value.month, value.day)
-    elif isinstance(value, time.struct_time):
-        moment = datetime(*value[:6])
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        moment = datetime.fromtimestamp(value, tz=timezone.utc)
+    elif isinstance(value, (time.struct_time, int, float)) and not isinstance(value, bool):
+        try:
+            if isinstance(value, time.struct_time):
+                moment = datetime(*value[:6])
+            else:
+                moment = datetime.fromtimestamp(value, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):  # NaN, out of range (e.g. epoch milliseconds), second 60
+            return None
     elif isinstance(value, str):
         moment = _parse_string(value.strip())
         if moment is None:
@@ -37,7 +41,10 @@ def to_utc(value: object) -> datetime | None:
 
 def _parse_string(text: str) -> datetime | None:
     if len(text) == 16 and text[8] == "T" and text.endswith("Z") and text[:8].isdigit():  # GDELT 20260214T083000Z
-        return datetime.strptime(text, "%Y%m%dT%H%M%SZ")
+        try:
+            return datetime.strptime(text, "%Y%m%dT%H%M%SZ")
+        except ValueError:  # e.g. month 13: unparseable, not a crash
+            return None
     try:
         return parsedate_to_datetime(text)  # RFC 822 / 2822, the RSS form
     except (TypeError, ValueError, IndexError):

@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_RANGE = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK = re.compile(f"[{_CJK_RANGE}]")
+_WORD = f"[^\\W{_CJK_RANGE}]"  # a word character other than CJK: "发布Seedance" has a boundary before the term
 FIELDS = ("title", "summary", "text")
 
 
@@ -21,7 +23,7 @@ def term_pattern(term: str) -> re.Pattern[str]:
     body = r"[\s\-]*".join(parts)
     if _CJK.search(term):
         return re.compile(body, re.IGNORECASE)
-    return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
+    return re.compile(rf"(?<!{_WORD}){body}(?!{_WORD})", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

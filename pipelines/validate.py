@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from scrapy.exceptions import DropItem
 from w3lib.html import remove_tags, replace_entities
@@ -40,7 +41,11 @@ class ValidatePipeline:
         if item.kind not in KINDS:
             self.stats.inc_value("validate/invalid")
             raise DropItem(f"unknown document kind {item.kind!r} for {item.url}")
-        item.url = canonicalize_url(item.url)
+        try:
+            item.url = canonicalize_url(item.url)
+        except ValueError as exc:  # e.g. a port above 65535, which is_http_url does not check
+            self.stats.inc_value("validate/invalid")
+            raise DropItem(f"malformed URL {item.url!r}: {exc}") from None
         item.id = item.id or document_id(item.url)
         item.site = url_domain(item.url)
         item.title = clean_text(item.title)
@@ -48,7 +53,7 @@ class ValidatePipeline:
         item.author = clean_text(item.author)
         item.fetched_at = to_utc(item.fetched_at) or utc_now()
         published = to_utc(item.published_at)
-        if published is not None and published > item.fetched_at.replace(year=item.fetched_at.year + 1):
+        if published is not None and published > item.fetched_at + timedelta(days=365):  # not replace(year=): 29 Feb
             published = None  # a date far in the future is a parsing accident, not a publication date
         item.published_at = published
         item.run_id = item.run_id or self.crawler.settings.get("SEEDTRACK_RUN_ID")
