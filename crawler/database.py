@@ -42,7 +42,14 @@ RUN_COLUMNS = (
 
 
 class DatabaseError(Exception):
-    """A database problem explained for the user (what happened and what to do)."""
+    """A database problem explained for the user (what happened and what to do).
+
+    ``retryable`` is true when the same write may succeed later (the file was locked by another process).
+    """
+
+    def __init__(self, message: str, retryable: bool = False):
+        super().__init__(message)
+        self.retryable = retryable
 
 
 def _is_lock_error(exc: duckdb.Error) -> bool:
@@ -67,7 +74,8 @@ class Database:
                 if not _is_lock_error(exc) or time.monotonic() > deadline:
                     raise DatabaseError(
                         f"cannot open {self.path}: {exc}. Another process may be writing it for longer "
-                        f"than {self.lock_timeout:.0f}s; try again when that crawl has finished."
+                        f"than {self.lock_timeout:g}s; try again when that crawl has finished.",
+                        retryable=_is_lock_error(exc),
                     ) from exc
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
@@ -150,6 +158,12 @@ class Database:
         errors: Sequence[dict[str, Any]] = (),
     ) -> set[str]:
         """Write one batch; returns the ids of documents that were new (entities are kept for those only)."""
+        try:
+            return self._store(documents, entities, filtered, errors)
+        except duckdb.Error as exc:
+            raise DatabaseError(f"could not write a batch to {self.path}: {exc}") from exc
+
+    def _store(self, documents, entities, filtered, errors) -> set[str]:
         with self.writing() as con:
             new_ids: set[str] = set()
             if documents:

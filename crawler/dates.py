@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -39,6 +40,16 @@ def to_utc(value: object) -> datetime | None:
     return moment
 
 
+# RFC 822 dates as RSS writes them: "Thu, 12 Feb 2026 10:00:00 +0800" (the weekday is optional).
+_RFC822 = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}")
+# Zone names seen in feeds; RFC 822 defines the US ones (so CST is US Central here, not China).
+_ZONES = {name: hours * 3600 for name, hours in {
+    "UTC": 0, "UT": 0, "GMT": 0, "Z": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6,
+    "PST": -8, "PDT": -7, "BST": 1, "CET": 1, "CEST": 2, "JST": 9, "KST": 9, "HKT": 8, "SGT": 8, "IST": 5.5,
+}.items()}
+_DEFAULTS = (datetime(2000, 1, 1, 0, 0, 0), datetime(2001, 2, 2, 1, 1, 1))
+
+
 def _parse_string(text: str) -> datetime | None:
     if len(text) == 16 and text[8] == "T" and text.endswith("Z") and text[:8].isdigit():  # GDELT 20260214T083000Z
         try:
@@ -46,17 +57,21 @@ def _parse_string(text: str) -> datetime | None:
         except ValueError:  # e.g. month 13: unparseable, not a crash
             return None
     try:
-        return parsedate_to_datetime(text)  # RFC 822 / 2822, the RSS form
-    except (TypeError, ValueError, IndexError):
-        pass
-    try:
         return dateutil_parser.isoparse(text)
     except (ValueError, OverflowError):
         pass
+    if _RFC822.match(text):
+        try:
+            return parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            pass
+    # Anything else must name a full date: parsed with two different defaults, a partial date
+    # ("March", "Monday") comes out differently and is refused rather than guessed.
     try:
-        return dateutil_parser.parse(text)
+        first, second = (dateutil_parser.parse(text, default=d, tzinfos=_ZONES) for d in _DEFAULTS)
     except (ValueError, OverflowError, dateutil_parser.ParserError):
         return None
+    return first if first.date() == second.date() else None
 
 
 def utc_now() -> datetime:

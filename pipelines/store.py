@@ -1,8 +1,9 @@
 """Stage 6: write documents, entities and filtered URLs to DuckDB in batches (one transaction a batch).
 
 Rows are buffered and written when ``STORE_BATCH_SIZE`` are waiting, every ``STORE_FLUSH_SECONDS``, and
-when the spider closes. A batch that fails to write stops the crawl with the database's message: rows
-are never dropped silently.
+when the spider closes. While the file is locked by another process rows stay buffered and are retried;
+a batch the database refuses is written row by row, and each refused row is recorded in ``errors``.
+Rows are never dropped silently.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import logging
 
 from crawler.database import Database, DatabaseError
+from crawler.dates import utc_now
 from crawler.items import Document
 
 logger = logging.getLogger(__name__)
@@ -74,18 +76,40 @@ class StorePipeline:
         documents, entities, filtered = self._documents, self._entities, self._filtered
         try:
             new_ids = self.database.store(documents=documents, entities=entities, filtered=filtered)
-        except DatabaseError:
+        except DatabaseError as exc:
             self.stats.inc_value("store/write_errors")
-            logger.exception("could not write %d documents; they stay buffered for the next flush", len(documents))
-            if self._timer is None:
-                self._timer = asyncio.get_running_loop().call_later(self.flush_seconds, self.flush)
-            return
+            if not exc.retryable:
+                new_ids = self._store_one_by_one(documents, entities, filtered)
+            else:
+                logger.error("could not write %d documents (%s); they stay buffered for the next flush",
+                             len(documents), exc)
+                if self._timer is None:
+                    self._timer = asyncio.get_running_loop().call_later(self.flush_seconds, self.flush)
+                return
         self._documents, self._entities, self._filtered = [], [], []
         self.stats.inc_value("store/new", len(new_ids))
         self.stats.inc_value("store/filtered", len(filtered))
         if len(new_ids) < len(documents):
             self.stats.inc_value("store/duplicates", len(documents) - len(new_ids))
         self.stats.inc_value("store/batches")
+
+    def _store_one_by_one(self, documents: list[dict], entities: list[dict], filtered: list[dict]) -> set[str]:
+        """A batch the database refused: write what it accepts, and record each refused row as an error."""
+        new_ids: set[str] = set()
+        refused = []
+        rows = [({"documents": [d], "entities": [e for e in entities if e["doc_id"] == d["id"]]}, d["url"])
+                for d in documents] + [({"filtered": [f]}, f["url"]) for f in filtered]
+        for batch, url in rows:
+            try:
+                new_ids |= self.database.store(**batch)
+            except DatabaseError as exc:
+                refused.append({"run_id": self.crawler.settings.get("SEEDTRACK_RUN_ID"), "source": self.crawler.spider.name,
+                                "url": url, "reason": f"not stored: {exc}", "occurred_at": utc_now()})
+        if refused:
+            logger.error("the database refused %d rows: %s", len(refused), "; ".join(r["url"] for r in refused))
+            self.stats.inc_value("store/refused", len(refused))
+            self.database.store(errors=refused)
+        return new_ids
 
     def close_spider(self) -> None:
         self.flush()

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 from scrapy.exceptions import DropItem
-from w3lib.html import remove_tags, replace_entities
+from w3lib.html import remove_tags, remove_tags_with_content, replace_entities
 
 from crawler.dates import to_utc, utc_now
 from crawler.items import KINDS, Document
@@ -19,7 +19,8 @@ def clean_text(value: str | None) -> str | None:
     """Plain text from a feed field that may hold HTML and entities, whitespace folded; None when empty."""
     if not value:
         return None
-    text = _SPACE.sub(" ", replace_entities(remove_tags(value))).strip()
+    markup_free = remove_tags(remove_tags_with_content(value, which_ones=("script", "style")))
+    text = _SPACE.sub(" ", replace_entities(markup_free)).strip()
     return text or None
 
 

@@ -75,11 +75,13 @@ def test_to_utc_unusable_gives_none(value):
     assert to_utc(value) is None
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "crawler/dates.py _parse_string: email.utils.parsedate_to_datetime accepts non-RFC-822 strings and drops "
-    "'PM' and the zone, giving 10:00 UTC; feedparser hands such undated <pubDate> strings through parse_feed"))
 def test_to_utc_us_style_date_with_am_pm_and_zone():
     assert to_utc("Feb 12, 2026 10:00 PM PST") == datetime(2026, 2, 13, 6, 0)
+
+
+@pytest.mark.parametrize("partial", ["March", "Monday", "12", "10:00 PM"])
+def test_to_utc_refuses_partial_dates(partial):
+    assert to_utc(partial) is None
 
 
 def test_to_utc_now_is_naive_utc():

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections import Counter
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 from scrapy.exceptions import DropItem, NotConfigured
@@ -375,6 +376,27 @@ def test_store_keeps_rows_when_database_is_locked(tmp_path):
     stage.flush()  # the rows stayed buffered: written once the file is free
     assert Database(tmp_path / "seedtrack.duckdb").query("SELECT count(*) FROM documents")[1] == [(1,)]
     assert crawler.stats.get_value("store/new") == 1
+
+
+def test_store_writes_what_the_database_accepts_and_records_refused_rows(tmp_path):
+    crawler = make_crawler(tmp_path, STORE_BATCH_SIZE=100)
+    crawler.spider = SimpleNamespace(name="test-source")
+    stage = StorePipeline.from_crawler(crawler)
+    bad = stored("https://news.example/bad")
+    bad.fetched_at = None  # NOT NULL in the schema: DuckDB refuses the row
+
+    async def crawl():
+        stage.open_spider()
+        stage.process_item(stored("https://news.example/good"))
+        stage.process_item(bad)
+        stage.close_spider()
+
+    asyncio.run(crawl())
+    database = Database(tmp_path / "seedtrack.duckdb")
+    assert database.query("SELECT url FROM documents")[1] == [("https://news.example/good",)]
+    [(url, reason)] = database.query("SELECT url, reason FROM errors")[1]
+    assert url == "https://news.example/bad" and "not stored" in reason and "NOT NULL" in reason
+    assert crawler.stats.get_value("store/refused") == 1
 
 
 # -- nlp (real spaCy model) -------------------------------------------------------------------------------------
