@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
-_CJK_RANGE = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK = re.compile(f"[{_CJK_RANGE}]")
-_WORD = f"[^\\W{_CJK_RANGE}]"  # a word character other than CJK: "发布Seedance" has a boundary before the term
+from crawler.language import CJK_RANGE
+
+_CJK = re.compile(f"[{CJK_RANGE}]")
+_WORD = f"[^\\W{CJK_RANGE}]"  # a word character other than CJK: "发布Seedance" has a boundary before the term
 FIELDS = ("title", "summary", "text")
 
 

@@ -11,7 +11,7 @@ import trafilatura
 
 from crawler.dates import to_utc
 from crawler.items import Document
-from crawler.language import detect_language
+from crawler.language import count_words, detect_language
 
 DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
 
@@ -42,7 +42,7 @@ class ExtractPipeline:
             extracted = extract_article(item.html, item.url)
             item.html = None
             has_feed_text = bool(item.title or item.summary)
-            if extracted and (len(extracted["text"].split()) >= self.min_words or not has_feed_text):
+            if extracted and (count_words(extracted["text"]) >= self.min_words or not has_feed_text):
                 item.text = extracted["text"]
                 item.text_source = "page"
                 item.title = item.title or extracted["title"]
@@ -56,6 +56,6 @@ class ExtractPipeline:
             item.text_source = "feed"
             self.stats.inc_value("extract/feed_only")
         item.published_at = item.published_at or to_utc(item.seen_at)
-        item.word_count = len(item.text.split()) if item.text else 0
+        item.word_count = count_words(item.text)
         item.lang = detect_language(item.text) or item.lang
         return item
