@@ -13,14 +13,18 @@ from crawler.dates import to_utc
 from crawler.items import Document
 from crawler.language import count_words, detect_language
 
-DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+DATE_PARAMS = {"original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
 
 
-def extract_article(html: str, url: str | None = None) -> dict | None:
-    """Text and metadata of an article page, or None when trafilatura finds no main text."""
+def extract_article(html: str, url: str | None = None, search_dates: bool = True) -> dict | None:
+    """Text and metadata of an article page, or None when trafilatura finds no main text.
+
+    ``search_dates`` lets htmldate look for a date in the page's text as well as in its markup: slow
+    (it can call dateparser over every locale), so it is used only when the source gave no date.
+    """
     result = trafilatura.bare_extraction(
         html, url=url, with_metadata=True, include_comments=False, include_tables=False,
-        date_extraction_params=DATE_PARAMS,
+        date_extraction_params={**DATE_PARAMS, "extensive_search": search_dates},
     )
     if result is None or not result.text:
         return None
@@ -39,7 +43,7 @@ class ExtractPipeline:
 
     def process_item(self, item: Document) -> Document:
         if item.html:
-            extracted = extract_article(item.html, item.url)
+            extracted = extract_article(item.html, item.url, search_dates=item.published_at is None)
             item.html = None
             has_feed_text = bool(item.title or item.summary)
             if extracted and (count_words(extracted["text"]) >= self.min_words or not has_feed_text):

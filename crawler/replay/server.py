@@ -85,6 +85,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # The default backlog of 5 drops connections when a crawler opens dozens at once (SYN retries, timeouts).
+    request_queue_size = 256
 
     def handle_error(self, request, client_address) -> None:
         if self.replay.verbose:  # e.g. a client that hung up mid-response
