@@ -240,8 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.root.is_dir():
         parser.error(f"{args.root} is not a folder; build one with --build N")
     server = ReplayServer(args.root, host=args.host, port=args.port, verbose=args.verbose).start()
-    print(server.url, flush=True)
     try:
+        print(server.url, flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
