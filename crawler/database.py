@@ -34,6 +34,7 @@ ENTITY_SCHEMA = pa.schema([
 FILTERED_SCHEMA = pa.schema([
     ("id", _TEXT), ("url", _TEXT), ("source", _TEXT), ("reason", _TEXT), ("seen_at", _TS), ("run_id", _TEXT),
 ])
+ALIAS_SCHEMA = pa.schema([("alias_id", _TEXT), ("doc_id", _TEXT), ("url", _TEXT)])
 ERROR_SCHEMA = pa.schema([("run_id", _TEXT), ("source", _TEXT), ("url", _TEXT), ("reason", _TEXT), ("occurred_at", _TS)])
 RUN_COLUMNS = (
     "run_id", "source", "source_kind", "started_at", "finished_at", "status", "fetched", "new",
@@ -156,14 +157,15 @@ class Database:
         entities: Sequence[dict[str, Any]] = (),
         filtered: Sequence[dict[str, Any]] = (),
         errors: Sequence[dict[str, Any]] = (),
+        aliases: Sequence[dict[str, Any]] = (),
     ) -> set[str]:
         """Write one batch; returns the ids of documents that were new (entities are kept for those only)."""
         try:
-            return self._store(documents, entities, filtered, errors)
+            return self._store(documents, entities, filtered, errors, aliases)
         except duckdb.Error as exc:
             raise DatabaseError(f"could not write a batch to {self.path}: {exc}") from exc
 
-    def _store(self, documents, entities, filtered, errors) -> set[str]:
+    def _store(self, documents, entities, filtered, errors, aliases) -> set[str]:
         with self.writing() as con:
             new_ids: set[str] = set()
             if documents:
@@ -184,6 +186,10 @@ class Database:
                 con.register("batch_filtered", _arrow(filtered, FILTERED_SCHEMA))
                 con.execute("INSERT INTO filtered SELECT * FROM batch_filtered ON CONFLICT DO NOTHING")
                 con.unregister("batch_filtered")
+            if aliases:
+                con.register("batch_aliases", _arrow(aliases, ALIAS_SCHEMA))
+                con.execute("INSERT INTO url_aliases SELECT * FROM batch_aliases ON CONFLICT DO NOTHING")
+                con.unregister("batch_aliases")
             if errors:
                 con.register("batch_errors", _arrow(errors, ERROR_SCHEMA))
                 con.execute("INSERT INTO errors SELECT * FROM batch_errors")
@@ -201,11 +207,13 @@ class Database:
     # -- reads --------------------------------------------------------------------------------------
 
     def known_ids(self) -> set[str]:
-        """Ids of every stored or filtered document: pages that need not be fetched again."""
+        """Ids of every stored or filtered document and of the URLs that led to them: pages not to fetch again."""
         if not self.path.exists():
             return set()
         with self.writing() as con:
-            rows = con.execute("SELECT id FROM documents UNION ALL SELECT id FROM filtered").fetchall()
+            rows = con.execute(
+                "SELECT id FROM documents UNION ALL SELECT id FROM filtered UNION ALL SELECT alias_id FROM url_aliases"
+            ).fetchall()
         return {row[0] for row in rows}
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:

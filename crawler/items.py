@@ -25,9 +25,11 @@ class Document:
     seen_at: Any = None  # when an aggregator first saw it: used only when neither source nor page has a date
     lang: str | None = None  # a hint from the source (e.g. GDELT's language); detection overrides it
     found_via: str | None = None  # the feed, search or sitemap URL that led to the document
+    requested_url: str | None = None  # the link followed, when redirects or rel=canonical led elsewhere
     html: str | None = None  # the fetched page, consumed by the extraction stage and never stored
     # filled by the pipelines
     id: str | None = None
+    aliases: list[dict[str, str]] = field(default_factory=list)  # url_aliases rows: alias_id, url
     site: str | None = None
     fetched_at: datetime | None = None
     text_source: str | None = None  # "page" (extracted from the fetched page) or "feed" (title and summary only)

@@ -87,6 +87,22 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     ),
 ]
 
+MIGRATIONS.append(
+    (
+        2,
+        "url_aliases: URLs that led to a stored or filtered page under another canonical URL",
+        [
+            """
+            CREATE TABLE url_aliases (
+                alias_id VARCHAR PRIMARY KEY,
+                doc_id   VARCHAR NOT NULL,
+                url      VARCHAR NOT NULL
+            )
+            """,
+        ],
+    )
+)
+
 VIEWS: dict[str, str] = {
     "timeline": """
         SELECT CAST(COALESCE(published_at, fetched_at) AS DATE) AS day,

@@ -39,6 +39,7 @@ class StorePipeline:
         self._documents: list[dict] = []
         self._entities: list[dict] = []
         self._filtered: list[dict] = []
+        self._aliases: list[dict] = []
         self._timer: asyncio.TimerHandle | None = None
 
     @classmethod
@@ -53,6 +54,7 @@ class StorePipeline:
         self.database.migrate()
 
     def process_item(self, item: Document) -> Document:
+        self._aliases.extend({**alias, "doc_id": item.id} for alias in item.aliases)
         if item.filtered_reason:
             self._filtered.append(
                 {"id": item.id, "url": item.url, "source": item.source, "reason": item.filtered_reason,
@@ -75,7 +77,8 @@ class StorePipeline:
             return
         documents, entities, filtered = self._documents, self._entities, self._filtered
         try:
-            new_ids = self.database.store(documents=documents, entities=entities, filtered=filtered)
+            new_ids = self.database.store(documents=documents, entities=entities, filtered=filtered,
+                                          aliases=self._aliases)
         except DatabaseError as exc:
             self.stats.inc_value("store/write_errors")
             if not exc.retryable:
@@ -86,7 +89,7 @@ class StorePipeline:
                 if self._timer is None:
                     self._timer = asyncio.get_running_loop().call_later(self.flush_seconds, self.flush)
                 return
-        self._documents, self._entities, self._filtered = [], [], []
+        self._documents, self._entities, self._filtered, self._aliases = [], [], [], []
         self.stats.inc_value("store/new", len(new_ids))
         self.stats.inc_value("store/filtered", len(filtered))
         if len(new_ids) < len(documents):

@@ -48,6 +48,10 @@ class ValidatePipeline:
             self.stats.inc_value("validate/invalid")
             raise DropItem(f"malformed URL {item.url!r}: {exc}") from None
         item.id = item.id or document_id(item.url)
+        if item.requested_url:
+            alias_id = document_id(item.requested_url)
+            if alias_id != item.id:
+                item.aliases = [{"alias_id": alias_id, "url": item.requested_url}]
         item.site = url_domain(item.url)
         item.title = clean_text(item.title)
         item.summary = clean_text(item.summary)

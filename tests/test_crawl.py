@@ -185,6 +185,26 @@ def test_crawl_again_adds_nothing_and_loses_nothing(crawled):
     assert second_fetched <= len(crawled["manifest"]["sources"]) + 8
 
 
+def test_crawl_again_does_not_refetch_redirected_or_canonicalised_links(replay, tmp_path):
+    server, manifest = replay
+    topic = write_topic(tmp_path / "topic.toml", [
+        {"name": "pacific-tech", "kind": "feed", "url": server.url + "/feeds/pacific-tech.rdf"},
+        {"name": "circuit-daily", "kind": "feed", "url": server.url + "/feeds/circuit-daily.rss"},
+    ])
+    db = tmp_path / "aliases.duckdb"
+    redirect = manifest["cases"]["redirect"]["from"]
+    tracked = manifest["cases"]["canonical_differs"]["feed_link"].split("?")[0]
+    args = ("crawl", "--topic", topic, "--db", db, "-q", "--set", "NLP_ENABLED=false")
+    assert run_cli(*args).returncode == 0
+    aliases = {row["url"]: row["doc_id"] for row in rows(db, "SELECT url, doc_id FROM url_aliases")}
+    assert server.url + redirect in aliases
+    before = len(server.requests)
+    assert run_cli(*args).returncode == 0
+    second = [path for _method, path, _headers in server.requests[before:]]
+    assert second and all(path.startswith(("/feeds/", "/robots.txt")) for path in second), second
+    assert redirect not in second and not any(path.startswith(tracked) for path in second)
+
+
 def test_cli_sql_and_export_on_the_crawl(crawled, tmp_path):
     db = crawled["db"]
     result = run_cli("sql", "SELECT source, count(*) AS n FROM documents GROUP BY source ORDER BY source",

@@ -41,7 +41,7 @@ def count(database: Database, table: str) -> int:
 
 def test_database_migrate_creates_schema(tmp_path):
     database = Database(tmp_path / "sub" / "new.duckdb")
-    assert database.migrate() == LATEST_VERSION == 1
+    assert database.migrate() == LATEST_VERSION == 2
     assert database.path.exists()
     con = duckdb.connect(str(database.path), read_only=True)
     try:
@@ -50,14 +50,14 @@ def test_database_migrate_creates_schema(tmp_path):
         versions = con.execute("SELECT version FROM schema_version").fetchall()
     finally:
         con.close()
-    assert {"documents", "entities", "crawl_runs", "filtered", "errors", "schema_version"} <= set(tables)
+    assert {"documents", "entities", "crawl_runs", "filtered", "errors", "url_aliases", "schema_version"} <= set(tables)
     assert tables["timeline"] == "VIEW"
-    assert versions == [(1,)]
+    assert versions == [(1,), (2,)]
 
 
 def test_database_migrate_twice_keeps_one_version_row(db):
     Database(db.path).migrate()
-    assert db.query("SELECT version FROM schema_version")[1] == [(1,)]
+    assert db.query("SELECT version FROM schema_version ORDER BY 1")[1] == [(1,), (2,)]
 
 
 def test_database_store_returns_new_ids(db):
@@ -178,10 +178,10 @@ def test_database_missing_file_names_path(tmp_path):
 
 def test_database_newer_schema_version_errors(db):
     con = duckdb.connect(str(db.path))
-    con.execute("INSERT INTO schema_version VALUES (2, now())")
+    con.execute("INSERT INTO schema_version VALUES (99, now())")
     con.close()
     fresh = Database(db.path)  # a new process: migration not yet checked
-    with pytest.raises(DatabaseError, match="schema version 2 is newer than this seedtrack \\(1\\)"):
+    with pytest.raises(DatabaseError, match=f"schema version 99 is newer than this seedtrack \\({LATEST_VERSION}\\)"):
         fresh.store(documents=[document("a")])
     with pytest.raises(DatabaseError, match="upgrade seedtrack"):
         fresh.migrate()
@@ -191,8 +191,28 @@ def test_database_newer_schema_version_errors(db):
 def test_database_older_file_without_schema_cannot_be_read(tmp_path):
     path = tmp_path / "old.duckdb"
     duckdb.connect(str(path)).close()  # a DuckDB file seedtrack never migrated
-    with pytest.raises(DatabaseError, match="schema version 0, this seedtrack needs 1"):
+    with pytest.raises(DatabaseError, match=f"schema version 0, this seedtrack needs {LATEST_VERSION}"):
         Database(path).query("SELECT 1")
+
+
+def test_database_version_1_file_is_upgraded_and_keeps_its_rows(tmp_path):
+    from crawler.schema import MIGRATIONS, VIEWS
+
+    path = tmp_path / "v1.duckdb"
+    con = duckdb.connect(str(path))  # a file as the first release of seedtrack left it
+    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
+    for statement in MIGRATIONS[0][2]:
+        con.execute(statement)
+    con.execute("INSERT INTO schema_version VALUES (1, now())")
+    con.execute(f"CREATE VIEW timeline AS {VIEWS['timeline']}")
+    con.close()
+    old = Database(path)
+    with pytest.raises(DatabaseError, match="schema version 1"):
+        old.query("SELECT 1")  # read-only: cannot upgrade, says what to do
+    old.store(documents=[document("kept")])  # the first write upgrades it
+    assert old.query("SELECT max(version) FROM schema_version")[1] == [(LATEST_VERSION,)]
+    assert old.query("SELECT count(*) FROM documents")[1] == [(1,)]
+    assert old.query("SELECT count(*) FROM url_aliases")[1] == [(0,)]
 
 
 def test_database_failed_batch_is_rolled_back(db):

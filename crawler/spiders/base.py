@@ -83,6 +83,7 @@ class TopicSpider(scrapy.Spider):
             if not self.matcher.check(entry.title, context).relevant:
                 self.crawler.stats.inc_value("relevance/skipped_entry")
                 return None
+        entry.url = url
         if not self.known.claim(document_id(url)):
             self.crawler.stats.inc_value("dedup/skipped_fetch")
             return None
@@ -99,6 +100,7 @@ class TopicSpider(scrapy.Spider):
         canonical = response.css('link[rel="canonical"]::attr(href)').get()
         url = urljoin(response.url, canonical.strip()) if canonical else response.url
         document = self.entry_document(entry, found_via, url=url if is_http_url(url) else response.url)
+        document.requested_url = entry.url
         document.html = response.text
         yield document
 
