@@ -167,33 +167,11 @@ class Database:
 
     def _store(self, documents, entities, filtered, errors, aliases) -> set[str]:
         with self.writing() as con:
-            new_ids: set[str] = set()
-            if documents:
-                con.register("batch_documents", _arrow(documents, DOCUMENT_SCHEMA))
-                cols = ", ".join(DOCUMENT_SCHEMA.names)
-                rows = con.execute(
-                    f"INSERT INTO documents ({cols}) SELECT {cols} FROM batch_documents "
-                    "ON CONFLICT DO NOTHING RETURNING id"
-                ).fetchall()
-                con.unregister("batch_documents")
-                new_ids = {row[0] for row in rows}
-            kept = [e for e in entities if e["doc_id"] in new_ids]
-            if kept:
-                con.register("batch_entities", _arrow(kept, ENTITY_SCHEMA))
-                con.execute("INSERT INTO entities SELECT * FROM batch_entities")
-                con.unregister("batch_entities")
-            if filtered:
-                con.register("batch_filtered", _arrow(filtered, FILTERED_SCHEMA))
-                con.execute("INSERT INTO filtered SELECT * FROM batch_filtered ON CONFLICT DO NOTHING")
-                con.unregister("batch_filtered")
-            if aliases:
-                con.register("batch_aliases", _arrow(aliases, ALIAS_SCHEMA))
-                con.execute("INSERT INTO url_aliases SELECT * FROM batch_aliases ON CONFLICT DO NOTHING")
-                con.unregister("batch_aliases")
-            if errors:
-                con.register("batch_errors", _arrow(errors, ERROR_SCHEMA))
-                con.execute("INSERT INTO errors SELECT * FROM batch_errors")
-                con.unregister("batch_errors")
+            new_ids = {row[0] for row in _insert(con, "documents", documents, DOCUMENT_SCHEMA, "RETURNING id")}
+            _insert(con, "entities", [e for e in entities if e["doc_id"] in new_ids], ENTITY_SCHEMA)
+            _insert(con, "filtered", filtered, FILTERED_SCHEMA)
+            _insert(con, "url_aliases", aliases, ALIAS_SCHEMA)
+            _insert(con, "errors", errors, ERROR_SCHEMA)
             return new_ids
 
     def record_run(self, run: dict[str, Any]) -> None:
@@ -234,6 +212,22 @@ def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
     if not exists:
         return 0
     return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+
+
+_ON_CONFLICT = {table: "ON CONFLICT DO NOTHING" for table in ("documents", "filtered", "url_aliases")}
+
+
+def _insert(con, table: str, rows: Sequence[dict[str, Any]], schema: pa.Schema, returning: str = "") -> list[tuple]:
+    """Insert rows as one Arrow batch; in tables with a key, rows whose key is already there are skipped."""
+    if not rows:
+        return []
+    con.register("batch", _arrow(rows, schema))
+    cols = ", ".join(schema.names)
+    result = con.execute(
+        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM batch {_ON_CONFLICT.get(table, '')} {returning}"
+    ).fetchall()
+    con.unregister("batch")  # not on failure: the transaction is then aborted and rolled back
+    return result
 
 
 def _arrow(rows: Sequence[dict[str, Any]], schema: pa.Schema) -> pa.Table:
