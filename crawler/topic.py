@@ -107,14 +107,7 @@ class Topic:
 
     def alias_map(self) -> dict[str, str]:
         """Casefolded name or alias (also with a leading "the ") -> canonical entity name."""
-        out: dict[str, str] = {}
-        for ent in self.entities:
-            for alias in (ent.name, *ent.aliases):
-                out.setdefault(alias.casefold(), ent.name)
-        for key, name in list(out.items()):
-            if key[:1].isascii() and not key.startswith("the "):
-                out.setdefault("the " + key, name)
-        return out
+        return alias_map(self.entities)
 
     def with_source_urls(self, urls: Mapping[str, str]) -> Topic:
         """A copy whose named sources fetch other URLs (local test servers, mirrors)."""
@@ -123,6 +116,18 @@ class Topic:
                 raise TopicError(self.path, None, f"source {name!r}: {problem}")
         sources = tuple(dataclasses.replace(s, url=urls[s.name]) if s.name in urls else s for s in self.sources)
         return dataclasses.replace(self, sources=sources)
+
+
+def alias_map(entities: tuple[Entity, ...]) -> dict[str, str]:
+    """Casefolded name or alias (also with a leading "the ") -> canonical entity name."""
+    out: dict[str, str] = {}
+    for ent in entities:
+        for alias in (ent.name, *ent.aliases):
+            out.setdefault(alias.casefold(), ent.name)
+    for key, name in list(out.items()):
+        if key[:1].isascii() and not key.startswith("the "):
+            out.setdefault("the " + key, name)
+    return out
 
 
 def _url_problem(kind: str, url: str) -> str | None:

@@ -2,7 +2,7 @@
 
 ``seedtrack_entity_norm`` gives every entity ``ent._.norm``: the topic's canonical name when the entity
 text is one of its aliases ("MPA", "the Motion Picture Association" -> "Motion Picture Association"),
-otherwise the entity text with its whitespace folded.
+otherwise the entity text with its whitespace folded. Its ``aliases`` config is ``crawler.topic.alias_map``.
 """
 
 from __future__ import annotations
@@ -19,19 +19,14 @@ if not Span.has_extension("norm"):
 _SPACE = re.compile(r"\s+")
 
 
-def fold(text: str) -> str:
-    """The key aliases are looked up by: whitespace folded, case folded, a leading "the " dropped."""
-    key = _SPACE.sub(" ", text).strip().casefold()
-    return key[4:] if key.startswith("the ") else key
-
-
 class EntityNormalizer:
     def __init__(self, aliases: Dict[str, str]):
-        self.aliases = {fold(alias): name for alias, name in aliases.items()}
+        self.aliases = aliases  # casefolded alias -> canonical name
 
     def __call__(self, doc: Doc) -> Doc:
         for ent in doc.ents:
-            ent._.norm = self.aliases.get(fold(ent.text)) or _SPACE.sub(" ", ent.text).strip()
+            text = _SPACE.sub(" ", ent.text).strip()
+            ent._.norm = self.aliases.get(text.casefold()) or text
         return doc
 
 

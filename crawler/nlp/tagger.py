@@ -10,6 +10,7 @@ from typing import Any, Iterable, Sequence
 
 from crawler.nlp import components  # noqa: F401  (registers the factories)
 from crawler.nlp.model import load_english
+from crawler.topic import alias_map
 
 # Entities need neither the tagger nor the parser; later analyses enable what they need.
 DISABLED = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
@@ -38,8 +39,7 @@ class Tagger:
                 "entity_ruler", before="ner", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": False}
             )
             ruler.add_patterns(patterns)
-        aliases = {alias: entity.name for entity in entities for alias in (entity.name, *entity.aliases)}
-        self.nlp.add_pipe("seedtrack_entity_norm", last=True, config={"aliases": aliases})
+        self.nlp.add_pipe("seedtrack_entity_norm", last=True, config={"aliases": alias_map(tuple(entities))})
 
     def tag(self, texts: Sequence[str]) -> list[list[dict[str, Any]]]:
         """Entities of each text, in order: dicts with text, label, norm, start_char, end_char."""
