@@ -29,7 +29,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 def select_sources(topic, names: list[str] | None) -> list[Source]:
     if names:
-        return [topic.source(name) for name in names]
+        return [topic.source(name) for name in dict.fromkeys(names)]
     return [source for source in topic.sources if source.enabled]
 
 

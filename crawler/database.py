@@ -108,12 +108,16 @@ class Database:
                 f"no database at {self.path}: run `seedtrack crawl` or `seedtrack demo` first, or pass --db"
             )
         con = self._connect(read_only=True)
+        if 0 < _schema_version(con) < LATEST_VERSION:  # an older seedtrack's file: upgrade it, then read
+            con.close()
+            self.migrate()
+            con = self._connect(read_only=True)
         try:
             version = _schema_version(con)
             if version < LATEST_VERSION:
                 raise DatabaseError(
-                    f"{self.path} has schema version {version}, this seedtrack needs {LATEST_VERSION}: "
-                    "run `seedtrack crawl` once to upgrade it"
+                    f"{self.path} is not a seedtrack database (schema version {version}): "
+                    "pass the file `seedtrack crawl` wrote, or crawl into it first"
                 )
             yield con
         finally:
@@ -197,6 +201,7 @@ class Database:
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
         """Run read-only SQL; returns column names and rows. Errors become DatabaseError."""
         with self.reading() as con:
+            con.execute("SET enable_external_access = false")  # no COPY TO, no reading or writing other files
             try:
                 cursor = con.execute(sql, params) if params else con.execute(sql)
             except duckdb.Error as exc:

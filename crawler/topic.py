@@ -264,11 +264,40 @@ class _Reader:
             if src["queries"] is not None and kind not in SEARCH_KINDS:
                 self.fail(at("queries"), f"{where} queries only apply to kinds {', '.join(SEARCH_KINDS)}")
             options = {k: v for k, v in src.items() if k not in SCHEMA["source"]}
-            if options.get("follow", "all") not in ("all", "matching"):
-                self.fail(at("follow"), f'{where} follow must be "all" or "matching", got {options["follow"]!r}')
+            for key, value in options.items():
+                if key not in SOURCE_OPTIONS:
+                    self.fail(at(key), f"{where} unknown key {key!r}; accepted: "
+                                       f"{', '.join([*SCHEMA['source'], *SOURCE_OPTIONS])}")
+                if problem := SOURCE_OPTIONS[key](value):
+                    self.fail(at(key), f"{where} {key} {problem}")
             yield Source(name, kind, src["url"], interval or (None if cron else "1h"), cron,
                          src["queries"] or (search if kind in SEARCH_KINDS else ()), MappingProxyType(options),
                          src["enabled"], line or 0)
+
+
+def _one_of(*choices):
+    return lambda v: None if v in choices else f"must be one of {', '.join(map(repr, choices))}, got {v!r}"
+
+
+def _number(minimum: float, integer: bool = False):
+    def check(v):
+        kinds = (int,) if integer else (int, float)
+        if isinstance(v, bool) or not isinstance(v, kinds) or v < minimum:
+            return f"must be {'a whole number' if integer else 'a number'} >= {minimum}, got {v!r}"
+        return None
+    return check
+
+
+# Per-source options the spiders read, each with its check (None = fine, else the problem).
+SOURCE_OPTIONS = {
+    "follow": _one_of("all", "matching"),
+    "max_items": _number(1, integer=True),
+    "download_delay": _number(0),
+    "lang": lambda v: None if isinstance(v, str) and v else f"must be a language code such as \"en\", got {v!r}",
+    "google_base": lambda v: _url_problem("feed", v) if isinstance(v, str) else f"must be a URL, got {v!r}",
+    "urls": lambda v: None if isinstance(v, list) and all(isinstance(u, str) and not _url_problem("page", u) for u in v)
+    else "must be a list of http(s) URLs",
+}
 
 
 def parse_topic(text: str, path: str = "<string>") -> Topic:

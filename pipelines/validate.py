@@ -53,6 +53,8 @@ class ValidatePipeline:
             if alias_id != item.id:
                 item.aliases = [{"alias_id": alias_id, "url": item.requested_url}]
         item.site = url_domain(item.url)
+        if item.lang:  # a source's hint such as "en-us": the database stores ISO 639-1
+            item.lang = item.lang.split("-")[0].split("_")[0].strip().lower() or None
         item.title = clean_text(item.title)
         item.summary = clean_text(item.summary)
         item.author = clean_text(item.author)

@@ -136,6 +136,14 @@ def test_database_query_with_parameters(db):
     assert (columns, rows) == (["id"], [("b",)])
 
 
+def test_database_query_cannot_write_files(db, tmp_path):
+    db.migrate()
+    target = tmp_path / "leak.csv"
+    with pytest.raises(DatabaseError, match="disabled"):
+        db.query(f"COPY (SELECT 1) TO '{target}'")
+    assert not target.exists()
+
+
 @pytest.mark.parametrize(
     ("sql", "kind"),
     [
@@ -191,28 +199,37 @@ def test_database_newer_schema_version_errors(db):
 def test_database_older_file_without_schema_cannot_be_read(tmp_path):
     path = tmp_path / "old.duckdb"
     duckdb.connect(str(path)).close()  # a DuckDB file seedtrack never migrated
-    with pytest.raises(DatabaseError, match=f"schema version 0, this seedtrack needs {LATEST_VERSION}"):
+    with pytest.raises(DatabaseError, match="is not a seedtrack database \\(schema version 0\\)"):
         Database(path).query("SELECT 1")
 
 
-def test_database_version_1_file_is_upgraded_and_keeps_its_rows(tmp_path):
+def version_1_file(path):
+    """A database as the first schema version left it, holding one document."""
     from crawler.schema import MIGRATIONS, VIEWS
 
-    path = tmp_path / "v1.duckdb"
-    con = duckdb.connect(str(path))  # a file as the first release of seedtrack left it
+    con = duckdb.connect(str(path))
     con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
     for statement in MIGRATIONS[0][2]:
         con.execute(statement)
     con.execute("INSERT INTO schema_version VALUES (1, now())")
     con.execute(f"CREATE VIEW timeline AS {VIEWS['timeline']}")
+    con.execute("INSERT INTO documents (id, url, source, source_kind, kind, fetched_at) "
+                "VALUES ('old', 'https://news.example/old', 'verge-ai', 'feed', 'article', now())")
     con.close()
-    old = Database(path)
-    with pytest.raises(DatabaseError, match="schema version 1"):
-        old.query("SELECT 1")  # read-only: cannot upgrade, says what to do
-    old.store(documents=[document("kept")])  # the first write upgrades it
+    return path
+
+
+def test_database_version_1_file_is_upgraded_by_a_write_and_keeps_its_rows(tmp_path):
+    old = Database(version_1_file(tmp_path / "v1.duckdb"))
+    assert old.store(documents=[document("kept")]) == {"kept"}
     assert old.query("SELECT max(version) FROM schema_version")[1] == [(LATEST_VERSION,)]
-    assert old.query("SELECT count(*) FROM documents")[1] == [(1,)]
-    assert old.query("SELECT count(*) FROM url_aliases")[1] == [(0,)]
+    assert old.query("SELECT id FROM documents ORDER BY id")[1] == [("kept",), ("old",)]
+
+
+def test_database_version_1_file_is_upgraded_by_a_read(tmp_path):
+    old = Database(version_1_file(tmp_path / "v1.duckdb"))
+    assert old.query("SELECT count(*) FROM url_aliases")[1] == [(0,)]  # sql and export upgrade it too
+    assert old.query("SELECT id FROM documents")[1] == [("old",)]
 
 
 def test_database_failed_batch_is_rolled_back(db):

@@ -80,6 +80,12 @@ def test_validate_normalises_document(validate):
     assert crawler.stats.get_value("validate/ok") == 1
 
 
+@pytest.mark.parametrize(("hint", "lang"), [("en-US", "en"), ("zh_CN", "zh"), ("EN", "en"), (None, None)])
+def test_validate_normalises_language_hint(validate, hint, lang):
+    _crawler, stage = validate
+    assert stage.process_item(doc(lang=hint)).lang == lang
+
+
 def test_validate_same_id_for_reordered_query(validate):
     _, stage = validate
     first = stage.process_item(doc("https://news.example/a?x=1&y=2"))

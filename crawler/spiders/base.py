@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any, Iterator
-from urllib.parse import quote_plus, urljoin
+from urllib.parse import quote_plus, urljoin, urlsplit
 
 import scrapy
 from scrapy.http import HtmlResponse, Response
@@ -97,9 +97,7 @@ class TopicSpider(scrapy.Spider):
             self.record_error(response.url, f"not an HTML page ({response.headers.get('Content-Type', b'').decode()})")
             yield self.entry_document(entry, found_via)
             return
-        canonical = response.css('link[rel="canonical"]::attr(href)').get()
-        url = urljoin(response.url, canonical.strip()) if canonical else response.url
-        document = self.entry_document(entry, found_via, url=url if is_http_url(url) else response.url)
+        document = self.entry_document(entry, found_via, url=canonical_url(response))
         document.requested_url = entry.url
         document.html = response.text
         yield document
@@ -128,6 +126,18 @@ class TopicSpider(scrapy.Spider):
             {"run_id": self.crawler.settings.get("SEEDTRACK_RUN_ID"), "source": self.source.name, "url": url,
              "reason": reason, "occurred_at": utc_now()}
         )
+
+
+def canonical_url(response: Response) -> str:
+    """The page's rel=canonical URL, unless it is unusable: not http(s), or a site's front page (a common
+    template mistake that would merge every article of the site into one document)."""
+    canonical = response.css('link[rel="canonical"]::attr(href)').get()
+    if not canonical:
+        return response.url
+    url = urljoin(response.url, canonical.strip())
+    if not is_http_url(url) or urlsplit(url).path in ("", "/"):
+        return response.url
+    return url
 
 
 def describe_failure(failure: Failure) -> str:
