@@ -30,6 +30,7 @@ class Entry:
     seen_at: Any = None  # when an aggregator first saw it (GDELT): a date of last resort
     lang: str | None = None
     outlet: str | None = None  # the publisher named by an aggregator (Google News <source>, GDELT domain)
+    aggregator_url: str | None = None  # the aggregator's own link (Google News, Bing) resolved into ``url``
     keywords: list[str] = field(default_factory=list)
 
 

@@ -25,7 +25,7 @@ class Document:
     seen_at: Any = None  # when an aggregator first saw it: used only when neither source nor page has a date
     lang: str | None = None  # a hint from the source (e.g. GDELT's language); detection overrides it
     found_via: str | None = None  # the feed, search or sitemap URL that led to the document
-    requested_url: str | None = None  # the link followed, when redirects or rel=canonical led elsewhere
+    links: list[str] = field(default_factory=list)  # links that led here (followed, aggregator): kept as aliases
     html: str | None = None  # the fetched page, consumed by the extraction stage and never stored
     # filled by the pipelines
     id: str | None = None

@@ -1,9 +1,14 @@
-"""Stage 2: drop documents the database or this crawl already has (same canonical URL or platform id)."""
+"""Stage 2: drop documents the database or this crawl already has (same canonical URL or platform id).
+
+A dropped duplicate reached through a new link (a redirect, a rel=canonical) still has that link
+recorded in ``url_aliases``, so it is not fetched again; such writes are rare and small.
+"""
 
 from __future__ import annotations
 
 from scrapy.exceptions import DropItem
 
+from crawler.database import Database
 from crawler.items import Document
 from crawler.known import KnownDocuments
 
@@ -19,10 +24,15 @@ class DedupPipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.known = KnownDocuments.from_crawler(self.crawler)
+        self.database = Database(self.crawler.settings["SEEDTRACK_DB"])
+        self.known = KnownDocuments.for_database(self.database)
 
     def process_item(self, item: Document) -> Document:
         if not self.known.add(item.id):
             self.stats.inc_value("dedup/dropped")
+            if item.aliases:  # a new link to a known page: remember it, so it is not fetched again
+                self.database.store(aliases=[{**alias, "doc_id": item.id} for alias in item.aliases])
+                for alias in item.aliases:
+                    self.known.add(alias["alias_id"])
             raise DropItem(f"duplicate: {item.url}")
         return item

@@ -3,8 +3,8 @@
 Each item waits (without blocking the reactor) until its batch is tagged: a batch goes to the NLP
 runner when it holds ``NLP_BATCH_SIZE`` texts or its first text has waited ``NLP_MAX_WAIT`` seconds.
 Documents in other languages, and off-topic ones, pass straight through with ``analysed = False``.
-If tagging fails the documents are still stored, unanalysed, and the error is counted and logged:
-``seedtrack retag`` can analyse them later.
+If tagging fails the documents are still stored with ``analysed = false`` and each one is recorded in
+``errors``; a missing model stops the crawl before it starts.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import logging
 from scrapy.exceptions import NotConfigured
 
 from crawler.items import Document
+from crawler.nlp.model import installed_model
 from crawler.nlp.runner import shared_runner
 from crawler.topic import load_topic
 
@@ -38,6 +39,7 @@ class NlpPipeline:
         settings = crawler.settings
         if not settings.getbool("NLP_ENABLED"):
             raise NotConfigured("NLP_ENABLED is off")
+        installed_model(settings.get("NLP_MODEL"))  # fail at start-up, not batch by batch
         topic = load_topic(settings.get("SEEDTRACK_TOPIC"))
         runner = shared_runner(
             topic.entities, settings.get("NLP_MODEL"), settings.getint("NLP_WORKERS"), settings.getint("NLP_BATCH_SIZE")
@@ -70,9 +72,11 @@ class NlpPipeline:
     async def _tag(self, batch: list[tuple[Document, asyncio.Future]]) -> None:
         try:
             results = await asyncio.wrap_future(self.runner.submit([item.text for item, _ in batch]))
-        except Exception:
+        except Exception as exc:
             logger.exception("NLP failed on a batch of %d documents; they are stored unanalysed", len(batch))
             self.stats.inc_value("nlp/failed", len(batch))
+            for item, _done in batch:
+                self.crawler.spider.record_error(item.url, f"NLP failed, stored unanalysed: {exc!r}")
             results = None
         for index, (item, done) in enumerate(batch):
             if results is not None:

@@ -100,8 +100,12 @@ class StorePipeline:
         """A batch the database refused: write what it accepts, and record each refused row as an error."""
         new_ids: set[str] = set()
         refused = []
-        rows = [({"documents": [d], "entities": [e for e in entities if e["doc_id"] == d["id"]]}, d["url"])
-                for d in documents] + [({"filtered": [f]}, f["url"]) for f in filtered]
+        def own(rows: list[dict], doc_id: str) -> list[dict]:
+            return [row for row in rows if row["doc_id"] == doc_id]
+
+        rows = [({"documents": [d], "entities": own(entities, d["id"]), "aliases": own(self._aliases, d["id"])},
+                 d["url"]) for d in documents]
+        rows += [({"filtered": [f], "aliases": own(self._aliases, f["id"])}, f["url"]) for f in filtered]
         for batch, url in rows:
             try:
                 new_ids |= self.database.store(**batch)

@@ -48,10 +48,11 @@ class ValidatePipeline:
             self.stats.inc_value("validate/invalid")
             raise DropItem(f"malformed URL {item.url!r}: {exc}") from None
         item.id = item.id or document_id(item.url)
-        if item.requested_url:
-            alias_id = document_id(item.requested_url)
-            if alias_id != item.id:
-                item.aliases = [{"alias_id": alias_id, "url": item.requested_url}]
+        item.aliases = [
+            {"alias_id": alias_id, "url": link}
+            for link in dict.fromkeys(item.links)
+            if is_http_url(link) and (alias_id := document_id(link)) != item.id
+        ]
         item.site = url_domain(item.url)
         if item.lang:  # a source's hint such as "en-us": the database stores ISO 639-1
             item.lang = item.lang.split("-")[0].split("_")[0].strip().lower() or None

@@ -98,7 +98,6 @@ class TopicSpider(scrapy.Spider):
             yield self.entry_document(entry, found_via)
             return
         document = self.entry_document(entry, found_via, url=canonical_url(response))
-        document.requested_url = entry.url
         document.html = response.text
         yield document
 
@@ -113,8 +112,7 @@ class TopicSpider(scrapy.Spider):
         return Document(
             url=url or entry.url, source=self.source.name, source_kind=self.source.kind, title=entry.title,
             summary=entry.summary, author=entry.author, published_at=entry.published_at, seen_at=entry.seen_at,
-            lang=entry.lang,
-            found_via=found_via,
+            lang=entry.lang, found_via=found_via, links=[link for link in (entry.url, entry.aggregator_url) if link],
         )
 
     # -- errors -------------------------------------------------------------------------------------

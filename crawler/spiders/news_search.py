@@ -25,7 +25,8 @@ from crawler.newslinks import (
     parse_google_news_page,
     publisher_url,
 )
-from crawler.spiders.base import FEED_META
+from crawler.spiders.base import FEED_META, describe_failure
+from crawler.urls import canonicalize_url, document_id
 from crawler.spiders.feed import FeedSpider
 
 
@@ -48,27 +49,39 @@ class NewsSearchSpider(FeedSpider):
 
     def entry_requests(self, entry: Entry, found_via: str) -> Iterator[Any]:
         entry.title = strip_outlet(entry.title, entry.outlet)
+        entry.aggregator_url = entry.url
         article_id = google_news_article_id(entry.url)
         if article_id and decode_google_news_url(entry.url) is None:
+            if not self.known.claim(document_id(canonicalize_url(entry.url))):
+                self.crawler.stats.inc_value("dedup/skipped_fetch")  # resolved in an earlier crawl
+                return
             self.crawler.stats.inc_value("news_search/google_lookups")
             yield scrapy.Request(
-                self.google_url(google_news_page_url(article_id)), callback=self.parse_google_page, errback=self.source_failed,
-                meta=dict(FEED_META), cb_kwargs={"entry": entry, "article_id": article_id, "found_via": found_via},
+                self.google_url(google_news_page_url(article_id)), callback=self.parse_google_page,
+                errback=self.lookup_failed, meta=dict(FEED_META),
+                cb_kwargs={"entry": entry, "article_id": article_id, "found_via": found_via},
             )
             return
         entry.url = publisher_url(entry.url)
         yield from super().entry_requests(entry, found_via)
 
+    def lookup_failed(self, failure):
+        """Google did not resolve the link: keep the entry's title and summary under Google's link."""
+        self.record_error(failure.request.url, f"Google News lookup failed: {describe_failure(failure)}")
+        kwargs = failure.request.cb_kwargs
+        yield self.entry_document(kwargs["entry"], kwargs["found_via"])
+
     def parse_google_page(self, response: Response, entry: Entry, article_id: str, found_via: str):
         params = parse_google_news_page(response.body)
         if params is None:
             self.record_error(response.url, "Google News page without a decoding signature")
+            yield self.entry_document(entry, found_via)
             return
         signature, timestamp = params
         yield scrapy.Request(
             self.google_url(GOOGLE_BATCHEXECUTE_URL), method="POST", headers=GOOGLE_BATCHEXECUTE_HEADERS,
             body=google_batchexecute_body(article_id, timestamp, signature), dont_filter=True,
-            callback=self.parse_batchexecute, errback=self.source_failed, meta=dict(FEED_META),
+            callback=self.parse_batchexecute, errback=self.lookup_failed, meta=dict(FEED_META),
             cb_kwargs={"entry": entry, "found_via": found_via},
         )
 
@@ -76,6 +89,7 @@ class NewsSearchSpider(FeedSpider):
         url = parse_google_batchexecute_response(response.text)
         if url is None:
             self.record_error(entry.url, "Google News did not return the publisher URL")
+            yield self.entry_document(entry, found_via)
             return
         entry.url = url
         yield from super().entry_requests(entry, found_via)
