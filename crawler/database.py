@@ -33,6 +33,7 @@ ENTITY_SCHEMA = pa.schema([
 ])
 FILTERED_SCHEMA = pa.schema([
     ("id", _TEXT), ("url", _TEXT), ("source", _TEXT), ("reason", _TEXT), ("seen_at", _TS), ("run_id", _TEXT),
+    ("text_source", _TEXT),
 ])
 ALIAS_SCHEMA = pa.schema([("alias_id", _TEXT), ("doc_id", _TEXT), ("url", _TEXT)])
 ERROR_SCHEMA = pa.schema([("run_id", _TEXT), ("source", _TEXT), ("url", _TEXT), ("reason", _TEXT), ("occurred_at", _TS)])
@@ -172,6 +173,11 @@ class Database:
     def _store(self, documents, entities, filtered, errors, aliases) -> set[str]:
         with self.writing() as con:
             new_ids = {row[0] for row in _insert(con, "documents", documents, DOCUMENT_SCHEMA, "RETURNING id")}
+            if new_ids:  # upgraded rows: their old entities go, and a page now on topic leaves `filtered`
+                con.register("stored_ids", pa.table({"id": sorted(new_ids)}))
+                con.execute("DELETE FROM entities WHERE doc_id IN (SELECT id FROM stored_ids)")
+                con.execute("DELETE FROM filtered WHERE id IN (SELECT id FROM stored_ids)")
+                con.unregister("stored_ids")
             _insert(con, "entities", [e for e in entities if e["doc_id"] in new_ids], ENTITY_SCHEMA)
             _insert(con, "filtered", filtered, FILTERED_SCHEMA)
             _insert(con, "url_aliases", aliases, ALIAS_SCHEMA)
@@ -188,15 +194,25 @@ class Database:
 
     # -- reads --------------------------------------------------------------------------------------
 
-    def known_ids(self) -> set[str]:
-        """Ids of every stored or filtered document and of the URLs that led to them: pages not to fetch again."""
+    def known_ids(self, retry_days: float = 0) -> tuple[set[str], set[str]]:
+        """(ids not to fetch again, ids worth fetching again).
+
+        Stored and filtered documents and the links that led to them are known; those whose page was not
+        read (``text_source = 'feed'``: the fetch failed or gave no article text) in the last
+        ``retry_days`` are worth another try.
+        """
         if not self.path.exists():
-            return set()
+            return set(), set()
+        since = f"now()::TIMESTAMP - INTERVAL '{float(retry_days)} days'"
         with self.writing() as con:
+            retry = {row[0] for row in con.execute(
+                f"SELECT id FROM documents WHERE text_source = 'feed' AND fetched_at > {since} "
+                f"UNION ALL SELECT id FROM filtered WHERE text_source = 'feed' AND seen_at > {since}"
+            ).fetchall()}
             rows = con.execute(
                 "SELECT id FROM documents UNION ALL SELECT id FROM filtered UNION ALL SELECT alias_id FROM url_aliases"
             ).fetchall()
-        return {row[0] for row in rows}
+        return {row[0] for row in rows} - retry, retry
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
         """Run read-only SQL; returns column names and rows. Errors become DatabaseError."""
@@ -219,7 +235,18 @@ def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
 
 
-_ON_CONFLICT = {table: "ON CONFLICT DO NOTHING" for table in ("documents", "filtered", "url_aliases")}
+def _upgrade(table: str, schema: pa.Schema) -> str:
+    """A row known only from its feed entry is replaced when its page has been read since."""
+    columns = ", ".join(f"{c} = excluded.{c}" for c in schema.names if c != "id")
+    return (f"ON CONFLICT (id) DO UPDATE SET {columns} "
+            f"WHERE {table}.text_source = 'feed' AND excluded.text_source = 'page'")
+
+
+_ON_CONFLICT = {
+    "documents": _upgrade("documents", DOCUMENT_SCHEMA),
+    "filtered": _upgrade("filtered", FILTERED_SCHEMA),
+    "url_aliases": "ON CONFLICT DO NOTHING",
+}
 
 
 def _insert(con, table: str, rows: Sequence[dict[str, Any]], schema: pa.Schema, returning: str = "") -> list[tuple]:

@@ -13,20 +13,22 @@ from crawler.database import Database
 class KnownDocuments:
     _by_database: dict[str, "KnownDocuments"] = {}
 
-    def __init__(self, ids: set[str]):
+    def __init__(self, ids: set[str], retry: set[str] = frozenset()):
         self._ids = ids
+        self._retry = set(retry)  # stored from a feed entry only: their page may be fetched once more
         self._claimed: set[str] = set()
 
     @classmethod
-    def for_database(cls, database: Database) -> "KnownDocuments":
+    def for_database(cls, database: Database, retry_days: float = 0) -> "KnownDocuments":
         key = str(database.path.resolve())
         if key not in cls._by_database:
-            cls._by_database[key] = cls(database.known_ids())
+            cls._by_database[key] = cls(*database.known_ids(retry_days))
         return cls._by_database[key]
 
     @classmethod
     def from_crawler(cls, crawler) -> "KnownDocuments":
-        return cls.for_database(Database(crawler.settings["SEEDTRACK_DB"]))
+        settings = crawler.settings
+        return cls.for_database(Database(settings["SEEDTRACK_DB"]), settings.getfloat("REFETCH_FAILED_DAYS"))
 
     def __contains__(self, doc_id: str) -> bool:
         return doc_id in self._ids
@@ -38,9 +40,11 @@ class KnownDocuments:
         self._claimed.add(doc_id)
         return True
 
-    def add(self, doc_id: str) -> bool:
-        """Remember ``doc_id``; False when it was known already."""
-        if doc_id in self._ids:
+    def add(self, doc_id: str, page_read: bool = False) -> bool:
+        """Remember ``doc_id``; False when it is known already (a feed-only document is not, once its
+        page has been read)."""
+        if doc_id in self._ids or (doc_id in self._retry and not page_read):
             return False
         self._ids.add(doc_id)
+        self._retry.discard(doc_id)
         return True

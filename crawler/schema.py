@@ -90,8 +90,9 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
 MIGRATIONS.append(
     (
         2,
-        "url_aliases: URLs that led to a stored or filtered page under another canonical URL",
+        "url_aliases (links that led to a page under another URL); filtered.text_source",
         [
+            "ALTER TABLE filtered ADD COLUMN text_source VARCHAR",
             """
             CREATE TABLE url_aliases (
                 alias_id VARCHAR PRIMARY KEY,

@@ -47,6 +47,7 @@ SEEDTRACK_DB = "data/seedtrack.duckdb"  # the DuckDB file written
 SEEDTRACK_TOPIC = None  # path of the topic file; None means the shipped Seedance topic
 SEEDTRACK_RUN_ID = None  # set by the runner: one id for all sources of one crawl
 
+REFETCH_FAILED_DAYS = 3  # pages that failed (stored from their feed entry only) are tried again for this long
 FEED_MAX_ENTRIES = 500  # entries read from one feed, search result or sitemap
 
 EXTRACT_MIN_WORDS = 25  # below this the page text is not an article: the feed's title and summary are kept

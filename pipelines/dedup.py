@@ -25,10 +25,12 @@ class DedupPipeline:
 
     def open_spider(self) -> None:
         self.database = Database(self.crawler.settings["SEEDTRACK_DB"])
-        self.known = KnownDocuments.for_database(self.database)
+        self.known = KnownDocuments.for_database(
+            self.database, self.crawler.settings.getfloat("REFETCH_FAILED_DAYS")
+        )
 
     def process_item(self, item: Document) -> Document:
-        if not self.known.add(item.id):
+        if not self.known.add(item.id, page_read=item.html is not None):
             self.stats.inc_value("dedup/dropped")
             if item.aliases:  # a new link to a known page: remember it, so it is not fetched again
                 self.database.store(aliases=[{**alias, "doc_id": item.id} for alias in item.aliases])

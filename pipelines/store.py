@@ -58,7 +58,7 @@ class StorePipeline:
         if item.filtered_reason:
             self._filtered.append(
                 {"id": item.id, "url": item.url, "source": item.source, "reason": item.filtered_reason,
-                 "seen_at": item.fetched_at, "run_id": item.run_id}
+                 "seen_at": item.fetched_at, "run_id": item.run_id, "text_source": item.text_source}
             )
         else:
             self._documents.append(document_row(item))

@@ -113,6 +113,39 @@ def test_cli_crawl_obeys_robots_for_concurrent_first_requests(replay, tmp_path):
     assert rows(db, "SELECT count(*) AS n FROM errors WHERE reason LIKE '%robots.txt%'")[0]["n"] == 6
 
 
+LATE_FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Late</title><link>/</link>
+<item><title>Seedance 2.0 faces a lawsuit</title><link>/late.html</link><description>Studios sue.</description></item>
+<item><title>Studios sue a video start-up</title><link>/quiet.html</link><description>A lawsuit.</description></item>
+</channel></rss>"""
+PAGE_BODY = ("<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+             + "".join(f"<p>Hollywood studios sued ByteDance over Seedance 2.0 on day {n}, saying the AI video"
+                       f" model copies {n} of their films.</p>" for n in range(1, 5))
+             + "</article></body></html>")
+
+
+def test_cli_crawl_again_fetches_pages_that_failed_and_upgrades_them(tmp_path):
+    site = tmp_path / "late"
+    site.mkdir()
+    (site / "feed.xml").write_text(LATE_FEED, encoding="utf-8")
+    db = tmp_path / "late.duckdb"
+    with ReplayServer(site) as server:
+        args = ("crawl", "--db", db, "--feed", server.url + "/feed.xml", *QUIET, "--set", "NLP_ENABLED=false")
+        assert run_cli(*args).returncode == 0  # both pages answer 404
+        [late] = rows(db, "SELECT url, text_source FROM documents")
+        assert late["text_source"] == "feed" and late["url"].endswith("/late.html")
+        assert [r["url"].rsplit("/", 1)[1] for r in rows(db, "SELECT url FROM filtered")] == ["quiet.html"]
+        for name, title in (("late.html", "Seedance 2.0 faces a lawsuit"), ("quiet.html", "Studios sue")):
+            (site / name).write_text(PAGE_BODY.format(title=title), encoding="utf-8")
+        assert run_cli(*args).returncode == 0  # the pages are back
+        stored = {r["url"].rsplit("/", 1)[1]: r for r in rows(db, "SELECT url, text_source, text FROM documents")}
+        assert set(stored) == {"late.html", "quiet.html"}
+        assert all(r["text_source"] == "page" and "ByteDance" in r["text"] for r in stored.values())
+        assert rows(db, "SELECT count(*) AS n FROM filtered")[0]["n"] == 0
+        before = len(server.requests)
+        assert run_cli(*args).returncode == 0  # read once: not fetched again
+        assert [path for _m, path, _h in server.requests[before:]] == ["/feed.xml"]
+
+
 def tokens(text: str) -> Counter:
     return Counter(re.findall(r"\w+", text.lower()))
 

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 
 import duckdb
 import pytest
@@ -104,12 +104,31 @@ def test_database_store_filtered_and_errors(db):
 
 
 def test_database_known_ids(db, tmp_path):
-    assert Database(tmp_path / "absent.duckdb").known_ids() == set()
+    assert Database(tmp_path / "absent.duckdb").known_ids() == (set(), set())
     assert not (tmp_path / "absent.duckdb").exists()
-    db.store(documents=[document("a"), document("b")],
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    db.store(documents=[document("a", text_source="page"), document("b"), document("old", fetched_at=datetime(2026, 1, 1)),
+                        document("fresh", fetched_at=now)],
              filtered=[{"id": "f1", "url": "https://x.example/", "source": "s", "reason": "r",
-                        "seen_at": datetime(2026, 2, 14), "run_id": None}])
-    assert db.known_ids() == {"a", "b", "f1"}
+                        "seen_at": datetime(2026, 2, 14), "run_id": None, "text_source": "page"},
+                       {"id": "f2", "url": "https://x.example/2", "source": "s", "reason": "r",
+                        "seen_at": now, "run_id": None, "text_source": "feed"}])
+    assert db.known_ids() == ({"a", "b", "old", "fresh", "f1", "f2"}, set())
+    # pages known only from their feed entry, seen in the last 3 days, are worth another fetch
+    assert db.known_ids(retry_days=3) == ({"a", "b", "old", "f1"}, {"fresh", "f2"})
+
+
+def test_database_feed_only_document_is_upgraded_by_its_page(db):
+    db.store(documents=[document("a")], entities=[entity("a")],
+             filtered=[{"id": "f", "url": "https://x.example/f", "source": "s", "reason": "no topic term",
+                        "seen_at": datetime(2026, 2, 14), "run_id": None, "text_source": "feed"}])
+    page = document("a", text="The full article about Seedance 2.0.", text_source="page", word_count=6)
+    assert db.store(documents=[page], entities=[entity("a", text="Seedance 2.0")]) == {"a"}
+    assert db.query("SELECT text, text_source FROM documents")[1] == [("The full article about Seedance 2.0.", "page")]
+    assert db.query("SELECT text FROM entities")[1] == [("Seedance 2.0",)]
+    assert db.store(documents=[document("a")]) == set()  # a feed-only row never replaces a page
+    assert db.store(documents=[document("f", text_source="page")]) == {"f"}  # on topic after all
+    assert db.query("SELECT count(*) FROM filtered")[1] == [(0,)]
 
 
 def test_database_timeline_view(db):
