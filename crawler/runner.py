@@ -39,8 +39,10 @@ def crawl_settings(topic: Topic, db: str | Path, overrides: Mapping[str, Any] = 
     settings.set("SEEDTRACK_DB", str(db), priority="project")
     settings.set("SEEDTRACK_TOPIC", topic.path, priority="project")
     settings.set("SEEDTRACK_RUN_ID", f"{utc_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", priority="project")
-    if topic.user_agent:
-        settings.set("USER_AGENT", topic.user_agent, priority="project")
+    user_agent = topic.user_agent or settings.get("USER_AGENT")
+    if topic.contact and topic.contact not in user_agent:
+        user_agent = f"{user_agent} (+{topic.contact})"
+    settings.set("USER_AGENT", user_agent, priority="project")
     settings.update(dict(overrides), priority="cmdline")
     return settings
 
@@ -67,8 +69,11 @@ def run_crawl(
         ticker = task.LoopingCall(_show_progress, crawlers, started, progress)
         ticker.start(interval, now=False)
     process.start()
-    if progress is not None and progress.isatty():
-        progress.write("\n")
+    if progress is not None:
+        if ticker.running:
+            ticker.stop()
+        if progress.isatty():
+            progress.write("\n")
     results = []
     for source, crawler in crawlers:
         stats = crawler.stats.get_stats()

@@ -50,6 +50,7 @@ SEEDTRACK_RUN_ID = None  # set by the runner: one id for all sources of one craw
 REFETCH_FAILED_DAYS = 3  # pages that failed (stored from their feed entry only) are tried again for this long
 FEED_MAX_ENTRIES = 500  # entries read from one feed, search result or sitemap
 
+EXTRACT_MAX_CHARS = 2_000_000  # HTML beyond this is cut before extraction (trafilatura slows down on huge pages)
 EXTRACT_MIN_WORDS = 25  # below this the page text is not an article: the feed's title and summary are kept
 
 NLP_ENABLED = True

@@ -36,6 +36,7 @@ class ExtractPipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.min_words = crawler.settings.getint("EXTRACT_MIN_WORDS")
+        self.max_chars = crawler.settings.getint("EXTRACT_MAX_CHARS")
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -43,7 +44,10 @@ class ExtractPipeline:
 
     def process_item(self, item: Document) -> Document:
         if item.html:
-            extracted = extract_article(item.html, item.url, search_dates=item.published_at is None)
+            if len(item.html) > self.max_chars:
+                self.stats.inc_value("extract/truncated")
+            html = item.html[: self.max_chars]
+            extracted = extract_article(html, item.url, search_dates=item.published_at is None)
             item.html = None
             has_feed_text = bool(item.title or item.summary)
             if extracted and (count_words(extracted["text"]) >= self.min_words or not has_feed_text):

@@ -21,6 +21,8 @@ from crawler.topic import load_topic
 
 logger = logging.getLogger(__name__)
 
+MODEL_LANGUAGES = ("en",)  # what the installed model analyses; the topic's other languages are stored only
+
 
 class NlpPipeline:
     def __init__(self, crawler, runner, batch_size: int, max_wait: float, languages: tuple[str, ...]):
@@ -44,7 +46,8 @@ class NlpPipeline:
         runner = shared_runner(
             topic.entities, settings.get("NLP_MODEL"), settings.getint("NLP_WORKERS"), settings.getint("NLP_BATCH_SIZE")
         )
-        return cls(crawler, runner, settings.getint("NLP_BATCH_SIZE"), settings.getfloat("NLP_MAX_WAIT"), ("en",))
+        languages = tuple(lang for lang in topic.languages if lang in MODEL_LANGUAGES)
+        return cls(crawler, runner, settings.getint("NLP_BATCH_SIZE"), settings.getfloat("NLP_MAX_WAIT"), languages)
 
     async def process_item(self, item: Document) -> Document:
         if item.filtered_reason or not item.text or item.lang not in self.languages:

@@ -240,6 +240,16 @@ def test_extract_thin_page_keeps_feed_summary(tmp_path, page):
     assert crawler.stats.get_value("extract/feed_only") == 1
 
 
+def test_extract_cuts_huge_pages_before_extraction(tmp_path):
+    crawler = make_crawler(tmp_path, EXTRACT_MAX_CHARS=5_000)
+    paragraphs = "".join(f"<p>Paragraph {n} says Seedance 2.0 drew praise and copyright complaints alike.</p>"
+                         for n in range(2_000))
+    item = ExtractPipeline.from_crawler(crawler).process_item(doc(html=f"<html><body><article>{paragraphs}"))
+    assert crawler.stats.get_value("extract/truncated") == 1
+    assert item.text_source == "page" and item.html is None
+    assert "Paragraph 10 " in item.text and "Paragraph 1999" not in item.text
+
+
 def test_extract_without_page_uses_feed_or_nothing(tmp_path):
     stage = ExtractPipeline.from_crawler(make_crawler(tmp_path))
     item = stage.process_item(doc(title="即梦发布Seedance 2.0视频生成模型，引发好莱坞版权争议"))
