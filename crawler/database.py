@@ -181,6 +181,12 @@ class Database:
             _insert(con, "entities", [e for e in entities if e["doc_id"] in new_ids], ENTITY_SCHEMA)
             _insert(con, "filtered", filtered, FILTERED_SCHEMA)
             _insert(con, "url_aliases", aliases, ALIAS_SCHEMA)
+            if aliases:  # a row kept from a feed entry under a link that now leads to a read page is superseded
+                con.register("alias_ids", pa.table({"id": sorted({a["alias_id"] for a in aliases})}))
+                superseded = "SELECT d.id FROM documents d JOIN alias_ids a ON a.id = d.id WHERE d.text_source = 'feed'"
+                con.execute(f"DELETE FROM entities WHERE doc_id IN ({superseded})")
+                con.execute(f"DELETE FROM documents WHERE id IN ({superseded})")
+                con.unregister("alias_ids")
             _insert(con, "errors", errors, ERROR_SCHEMA)
             return new_ids
 

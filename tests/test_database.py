@@ -103,6 +103,18 @@ def test_database_store_filtered_and_errors(db):
     assert db.query("SELECT source, reason FROM errors")[1] == [("variety", "HTTP 503")] * 2
 
 
+def test_database_feed_only_row_under_an_alias_is_superseded(db):
+    db.store(documents=[document("google")], entities=[entity("google")])  # stored from the feed entry
+    page = document("publisher", text_source="page")
+    alias = {"alias_id": "google", "doc_id": "publisher", "url": "https://news.google.com/rss/articles/X"}
+    assert db.store(documents=[page], aliases=[alias]) == {"publisher"}
+    assert db.query("SELECT id FROM documents")[1] == [("publisher",)]
+    assert db.query("SELECT count(*) FROM entities")[1] == [(0,)]
+    db.store(documents=[document("page-kept", text_source="page")])
+    db.store(aliases=[{"alias_id": "page-kept", "doc_id": "publisher", "url": "https://x.example/"}])
+    assert ("page-kept",) in db.query("SELECT id FROM documents")[1]  # only feed-only rows are superseded
+
+
 def test_database_known_ids(db, tmp_path):
     assert Database(tmp_path / "absent.duckdb").known_ids() == (set(), set())
     assert not (tmp_path / "absent.duckdb").exists()

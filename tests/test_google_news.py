@@ -88,7 +88,7 @@ def test_google_news_opaque_link_resolves_to_publisher_once(google):
     assert [path for _method, path in server.log] == ["/rss/search?q=Seedance&hl=en-US"]  # no lookup again
 
 
-def test_google_news_failed_lookup_keeps_the_entry(google):
+def test_google_news_failed_lookup_keeps_the_entry_until_resolved(google):
     server, topic, db = google
     server.page_status = 429
     result = crawl(topic, db)
@@ -97,3 +97,7 @@ def test_google_news_failed_lookup_keeps_the_entry(google):
     assert document == {"url": GOOGLE_LINK, "title": "MPA condemns Seedance 2.0", "text_source": "feed"}
     [error] = rows(db, "SELECT reason FROM errors")
     assert error["reason"].startswith("Google News lookup failed: HTTP 429")
+    server.page_status = 200  # Google answers again: the next crawl resolves the link and replaces the row
+    assert crawl(topic, db).returncode == 0
+    [document] = rows(db, "SELECT url, text_source FROM documents")
+    assert document == {"url": f"http://127.0.0.1:{server.server_port}/story.html", "text_source": "page"}
