@@ -1,7 +1,8 @@
 """Stage 6: write documents, entities and filtered URLs to DuckDB in batches (one transaction a batch).
 
 Rows are buffered and written when ``STORE_BATCH_SIZE`` are waiting, every ``STORE_FLUSH_SECONDS``, and
-when the spider closes. While the file is locked by another process rows stay buffered and are retried;
+when the spider closes, by one writer thread, so the crawl goes on while a batch is written or waits
+for the file lock. While the file is locked by another process rows stay buffered and are retried;
 a batch the database refuses is written row by row, and each refused row is recorded in ``errors``.
 Rows are never dropped silently.
 """
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from crawler.database import Database, DatabaseError
 from crawler.dates import utc_now
@@ -36,11 +39,11 @@ class StorePipeline:
         self.database = database
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
-        self._documents: list[dict] = []
-        self._entities: list[dict] = []
-        self._filtered: list[dict] = []
-        self._aliases: list[dict] = []
+        self._batch = Batch()
         self._timer: asyncio.TimerHandle | None = None
+        # One writer thread: batches land in order, and a wait for the file lock never stalls the crawl.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seedtrack-store")
+        self._writes: set[asyncio.Future] = set()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -54,75 +57,126 @@ class StorePipeline:
         self.database.migrate()
 
     def process_item(self, item: Document) -> Document:
-        self._aliases.extend({**alias, "doc_id": item.id} for alias in item.aliases)
+        batch = self._batch
+        batch.aliases.extend({**alias, "doc_id": item.id} for alias in item.aliases)
         if item.filtered_reason:
-            self._filtered.append(
+            batch.filtered.append(
                 {"id": item.id, "url": item.url, "source": item.source, "reason": item.filtered_reason,
                  "seen_at": item.fetched_at, "run_id": item.run_id, "text_source": item.text_source}
             )
         else:
-            self._documents.append(document_row(item))
-            self._entities.extend({"doc_id": item.id, **entity} for entity in item.entities)
-        if len(self._documents) + len(self._filtered) >= self.batch_size:
+            batch.documents.append(document_row(item))
+            batch.entities.extend({"doc_id": item.id, **entity} for entity in item.entities)
+        if len(batch) >= self.batch_size:
             self.flush()
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self.flush_seconds, self.flush)
         return item
 
     def flush(self) -> None:
+        """Hand the buffered rows to the writer thread."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if not (self._documents or self._filtered):
+        if not len(self._batch):
             return
-        documents, entities, filtered = self._documents, self._entities, self._filtered
+        batch, self._batch = self._batch, Batch()
+        future = asyncio.get_running_loop().run_in_executor(self._writer, self._write, batch)
+        self._writes.add(future)
+        future.add_done_callback(lambda done: self._written(batch, done))
+
+    def _write(self, batch: "Batch") -> tuple[set[str], int]:
+        """In the writer thread: (new ids, rows refused)."""
         try:
-            new_ids = self.database.store(documents=documents, entities=entities, filtered=filtered,
-                                          aliases=self._aliases)
+            return self.database.store(**batch.tables()), 0
         except DatabaseError as exc:
+            if exc.retryable:
+                raise
+            return self._store_one_by_one(batch)
+
+    def _written(self, batch: "Batch", done: asyncio.Future) -> None:
+        self._writes.discard(done)
+        if done.cancelled():
+            return
+        if (exc := done.exception()) is not None:
             self.stats.inc_value("store/write_errors")
-            if not exc.retryable:
-                new_ids = self._store_one_by_one(documents, entities, filtered)
-            else:
-                logger.error("could not write %d documents (%s); they stay buffered for the next flush",
-                             len(documents), exc)
-                if self._timer is None:
-                    self._timer = asyncio.get_running_loop().call_later(self.flush_seconds, self.flush)
-                return
-        self._documents, self._entities, self._filtered, self._aliases = [], [], [], []
+            logger.error("could not write %d documents (%s); they stay buffered for the next flush",
+                         len(batch.documents), exc)
+            self._batch = batch.merge(self._batch)
+            if self._timer is None:
+                self._timer = asyncio.get_running_loop().call_later(self.flush_seconds, self.flush)
+            return
+        new_ids, refused = done.result()
         self.stats.inc_value("store/new", len(new_ids))
-        self.stats.inc_value("store/filtered", len(filtered))
-        if len(new_ids) < len(documents):
-            self.stats.inc_value("store/duplicates", len(documents) - len(new_ids))
+        self.stats.inc_value("store/filtered", len(batch.filtered))
+        if refused:
+            self.stats.inc_value("store/refused", refused)
+        if len(new_ids) < len(batch.documents):
+            self.stats.inc_value("store/duplicates", len(batch.documents) - len(new_ids))
         self.stats.inc_value("store/batches")
 
-    def _store_one_by_one(self, documents: list[dict], entities: list[dict], filtered: list[dict]) -> set[str]:
+    def _store_one_by_one(self, batch: "Batch") -> tuple[set[str], int]:
         """A batch the database refused: write what it accepts, and record each refused row as an error."""
         new_ids: set[str] = set()
         refused = []
-        def own(rows: list[dict], doc_id: str) -> list[dict]:
-            return [row for row in rows if row["doc_id"] == doc_id]
-
-        rows = [({"documents": [d], "entities": own(entities, d["id"]), "aliases": own(self._aliases, d["id"])},
-                 d["url"]) for d in documents]
-        rows += [({"filtered": [f], "aliases": own(self._aliases, f["id"])}, f["url"]) for f in filtered]
-        for batch, url in rows:
+        for rows, url in batch.rows():
             try:
-                new_ids |= self.database.store(**batch)
+                new_ids |= self.database.store(**rows)
             except DatabaseError as exc:
                 refused.append({"run_id": self.crawler.settings.get("SEEDTRACK_RUN_ID"), "source": self.crawler.spider.name,
                                 "url": url, "reason": f"not stored: {exc}", "occurred_at": utc_now()})
         if refused:
             logger.error("the database refused %d rows: %s", len(refused), "; ".join(r["url"] for r in refused))
-            self.stats.inc_value("store/refused", len(refused))
             self.database.store(errors=refused)
-        return new_ids
+        return new_ids, len(refused)
 
-    def close_spider(self) -> None:
+    async def drain(self) -> None:
+        """Wait until every batch handed to the writer is written (or back in the buffer)."""
+        while self._writes:
+            await asyncio.gather(*list(self._writes), return_exceptions=True)
+
+    async def close_spider(self) -> None:
         self.flush()
-        if self._timer is not None:  # the last write failed: say so loudly, with the count lost
+        await self.drain()
+        if len(self._batch):  # the last write failed: one more try, then say so loudly, with the count lost
+            self.flush()
+            await self.drain()
+        if self._timer is not None:
             self._timer.cancel()
+            self._timer = None
+        self._writer.shutdown(wait=True)
+        if len(self._batch):
             raise DatabaseError(
-                f"{len(self._documents)} documents and {len(self._filtered)} filtered URLs could not be written "
-                f"to {self.database.path}; run the crawl again once the database is writable"
+                f"{len(self._batch.documents)} documents and {len(self._batch.filtered)} filtered URLs could not "
+                f"be written to {self.database.path}; run the crawl again once the database is writable"
             )
+
+
+@dataclass
+class Batch:
+    """Rows waiting to be written together."""
+
+    documents: list[dict] = field(default_factory=list)
+    entities: list[dict] = field(default_factory=list)
+    filtered: list[dict] = field(default_factory=list)
+    aliases: list[dict] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.documents) + len(self.filtered)
+
+    def tables(self) -> dict[str, list[dict]]:
+        return {"documents": self.documents, "entities": self.entities, "filtered": self.filtered,
+                "aliases": self.aliases}
+
+    def merge(self, later: "Batch") -> "Batch":
+        return Batch(*(mine + theirs for mine, theirs in zip(self.tables().values(), later.tables().values())))
+
+    def rows(self):
+        """Each document or filtered URL with its own entities and aliases, and its URL."""
+        def own(rows: list[dict], doc_id: str) -> list[dict]:
+            return [row for row in rows if row["doc_id"] == doc_id]
+
+        for d in self.documents:
+            yield {"documents": [d], "entities": own(self.entities, d["id"]), "aliases": own(self.aliases, d["id"])}, d["url"]
+        for f in self.filtered:
+            yield {"filtered": [f], "aliases": own(self.aliases, f["id"])}, f["url"]

@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -315,9 +316,10 @@ def test_store_buffers_and_writes_on_close(tmp_path):
         stage.process_item(stored("https://news.example/2"))
         assert database.query("SELECT count(*) FROM documents")[1] == [(0,)]  # still buffered
         stage.process_item(stored("https://news.example/off", filtered_reason="no topic term in title"))
+        await stage.drain()
         assert database.query("SELECT count(*) FROM documents")[1] == [(2,)]  # batch of 3 rows written
         stage.process_item(stored("https://news.example/3"))
-        stage.close_spider()
+        await stage.close_spider()
 
     asyncio.run(crawl())
     assert database.query("SELECT url FROM documents ORDER BY url")[1] == [
@@ -343,7 +345,7 @@ def test_store_counts_duplicates(tmp_path):
         stage.open_spider()
         stage.process_item(stored("https://news.example/1"))
         stage.process_item(stored("https://news.example/2"))
-        stage.close_spider()
+        await stage.close_spider()
 
     asyncio.run(crawl())
     assert crawler.stats.get_value("store/new") == 1
@@ -360,7 +362,7 @@ def test_store_flushes_after_flush_seconds(tmp_path):
         stage.process_item(stored("https://news.example/1"))
         await asyncio.sleep(0.5)
         assert database.query("SELECT count(*) FROM documents")[1] == [(1,)]  # written by the timer
-        stage.close_spider()
+        await stage.close_spider()
 
     asyncio.run(crawl())
     assert crawler.stats.get_value("store/new") == 1
@@ -370,11 +372,42 @@ HOLDER = ("import sys, time, duckdb\ncon = duckdb.connect(sys.argv[1])\nprint('l
           "time.sleep(float(sys.argv[2]))\ncon.close()\n")
 
 
-def test_store_keeps_rows_when_database_is_locked(tmp_path):
+def test_store_waits_for_a_locked_file_without_stalling_the_crawl(tmp_path):
+    crawler = make_crawler(tmp_path, STORE_BATCH_SIZE=1, STORE_FLUSH_SECONDS=0.2)
+    stage = StorePipeline.from_crawler(crawler)
+    stage.open_spider()
+    stage.database.lock_timeout = 0.3  # the real Database, told not to wait a minute
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(stage.database.path), "2"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+
+        async def crawl():
+            started = time.monotonic()
+            stage.process_item(stored("https://news.example/1"))  # a batch of one: handed to the writer
+            assert time.monotonic() - started < 0.25  # a write waiting for the lock (0.3 s) does not block
+            started = time.monotonic()
+            for _ in range(20):  # one second in which retries run every 0.2 s and each waits 0.3 s
+                await asyncio.sleep(0.05)
+            assert time.monotonic() - started < 1.8  # blocking retries would stretch it past 2.5 s
+            holder.wait()  # the other process lets go of the file
+            await asyncio.sleep(0.5)  # the next retry writes the rows
+            await stage.close_spider()
+
+        asyncio.run(crawl())
+    finally:
+        holder.kill()
+        holder.wait()
+    assert crawler.stats.get_value("store/write_errors") >= 1
+    assert Database(tmp_path / "seedtrack.duckdb").query("SELECT count(*) FROM documents")[1] == [(1,)]
+    assert crawler.stats.get_value("store/new") == 1
+
+
+def test_store_says_what_it_could_not_write(tmp_path):
     crawler = make_crawler(tmp_path, STORE_BATCH_SIZE=100, STORE_FLUSH_SECONDS=60)
     stage = StorePipeline.from_crawler(crawler)
     stage.open_spider()
-    stage.database.lock_timeout = 0.2  # the real Database, told not to wait a minute
+    stage.database.lock_timeout = 0.2
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(stage.database.path), "30"],
                               stdout=subprocess.PIPE, text=True)
     try:
@@ -383,16 +416,14 @@ def test_store_keeps_rows_when_database_is_locked(tmp_path):
         async def crawl():
             stage.process_item(stored("https://news.example/1"))
             with pytest.raises(DatabaseError, match="1 documents and 0 filtered URLs could not be written"):
-                stage.close_spider()
+                await stage.close_spider()
 
         asyncio.run(crawl())
     finally:
         holder.kill()
         holder.wait()
-    assert crawler.stats.get_value("store/write_errors") == 1
-    stage.flush()  # the rows stayed buffered: written once the file is free
-    assert Database(tmp_path / "seedtrack.duckdb").query("SELECT count(*) FROM documents")[1] == [(1,)]
-    assert crawler.stats.get_value("store/new") == 1
+    assert crawler.stats.get_value("store/write_errors") == 2  # the flush, and one more try at close
+    assert Database(tmp_path / "seedtrack.duckdb").query("SELECT count(*) FROM documents")[1] == [(0,)]
 
 
 def test_store_writes_what_the_database_accepts_and_records_refused_rows(tmp_path):
@@ -406,7 +437,7 @@ def test_store_writes_what_the_database_accepts_and_records_refused_rows(tmp_pat
         stage.open_spider()
         stage.process_item(stored("https://news.example/good"))
         stage.process_item(bad)
-        stage.close_spider()
+        await stage.close_spider()
 
     asyncio.run(crawl())
     database = Database(tmp_path / "seedtrack.duckdb")
