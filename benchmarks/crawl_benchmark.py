@@ -409,7 +409,7 @@ def time_store(pipeline, items: list) -> float:
         started = time.perf_counter()
         for item in items:
             pipeline.process_item(item)
-        pipeline.close_spider()  # writes the last partial batch
+        await pipeline.close_spider()  # writes the last partial batch and waits for the writer
         return time.perf_counter() - started
 
     return asyncio.run(run())
