@@ -7,6 +7,7 @@ Both wait and retry while another process holds the lock, then fail with a clear
 
 from __future__ import annotations
 
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,6 +55,11 @@ class DatabaseError(Exception):
         self.retryable = retryable
 
 
+# DuckDB's Python module is not safe for two threads writing (registering Arrow batches) at once: the
+# writes of one process take turns, whichever thread they come from.
+_PROCESS_WRITE_LOCK = threading.RLock()
+
+
 def _is_lock_error(exc: duckdb.Error) -> bool:
     return "lock" in str(exc).lower()
 
@@ -86,6 +92,10 @@ class Database:
     def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-write connection in one transaction, on a migrated schema."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        with _PROCESS_WRITE_LOCK:
+            yield from self._writing()
+
+    def _writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
         con = self._connect(read_only=False)
         try:
             if not self._migrated:

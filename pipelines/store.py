@@ -32,6 +32,18 @@ def document_row(item: Document) -> dict:
     }
 
 
+_writer: ThreadPoolExecutor | None = None
+
+
+def writer_thread() -> ThreadPoolExecutor:
+    """The process's one writer thread, shared by every spider's store stage: batches land in order, and
+    a wait for the file lock never stalls the crawl."""
+    global _writer
+    if _writer is None:
+        _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seedtrack-store")
+    return _writer
+
+
 class StorePipeline:
     def __init__(self, crawler, database: Database, batch_size: int, flush_seconds: float):
         self.crawler = crawler
@@ -41,8 +53,7 @@ class StorePipeline:
         self.flush_seconds = flush_seconds
         self._batch = Batch()
         self._timer: asyncio.TimerHandle | None = None
-        # One writer thread: batches land in order, and a wait for the file lock never stalls the crawl.
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seedtrack-store")
+        self._writer = writer_thread()
         self._writes: set[asyncio.Future] = set()
 
     @classmethod
@@ -144,7 +155,6 @@ class StorePipeline:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._writer.shutdown(wait=True)
         if len(self._batch):
             raise DatabaseError(
                 f"{len(self._batch.documents)} documents and {len(self._batch.filtered)} filtered URLs could not "
