@@ -30,9 +30,6 @@ class KnownDocuments:
         settings = crawler.settings
         return cls.for_database(Database(settings["SEEDTRACK_DB"]), settings.getfloat("REFETCH_FAILED_DAYS"))
 
-    def __contains__(self, doc_id: str) -> bool:
-        return doc_id in self._ids
-
     def claim(self, doc_id: str) -> bool:
         """Reserve the fetch of a page for the caller; False when it is known or another source fetches it."""
         if doc_id in self._ids or doc_id in self._claimed:

@@ -25,9 +25,7 @@ class DedupPipeline:
 
     def open_spider(self) -> None:
         self.database = Database(self.crawler.settings["SEEDTRACK_DB"])
-        self.known = KnownDocuments.for_database(
-            self.database, self.crawler.settings.getfloat("REFETCH_FAILED_DAYS")
-        )
+        self.known = KnownDocuments.from_crawler(self.crawler)
 
     def process_item(self, item: Document) -> Document:
         if not self.known.add(item.id, page_read=item.html is not None):

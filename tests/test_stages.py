@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
@@ -372,15 +373,24 @@ HOLDER = ("import sys, time, duckdb\ncon = duckdb.connect(sys.argv[1])\nprint('l
           "time.sleep(float(sys.argv[2]))\ncon.close()\n")
 
 
+@contextmanager
+def locked_by_another_process(path, seconds: float):
+    """Another process holds the DuckDB file for ``seconds``; yields that process."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_store_waits_for_a_locked_file_without_stalling_the_crawl(tmp_path):
     crawler = make_crawler(tmp_path, STORE_BATCH_SIZE=1, STORE_FLUSH_SECONDS=0.2)
     stage = StorePipeline.from_crawler(crawler)
     stage.open_spider()
     stage.database.lock_timeout = 0.3  # the real Database, told not to wait a minute
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(stage.database.path), "2"],
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with locked_by_another_process(stage.database.path, 2) as holder:
 
         async def crawl():
             started = time.monotonic()
@@ -395,9 +405,6 @@ def test_store_waits_for_a_locked_file_without_stalling_the_crawl(tmp_path):
             await stage.close_spider()
 
         asyncio.run(crawl())
-    finally:
-        holder.kill()
-        holder.wait()
     assert crawler.stats.get_value("store/write_errors") >= 1
     assert Database(tmp_path / "seedtrack.duckdb").query("SELECT count(*) FROM documents")[1] == [(1,)]
     assert crawler.stats.get_value("store/new") == 1
@@ -408,10 +415,7 @@ def test_store_says_what_it_could_not_write(tmp_path):
     stage = StorePipeline.from_crawler(crawler)
     stage.open_spider()
     stage.database.lock_timeout = 0.2
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(stage.database.path), "30"],
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with locked_by_another_process(stage.database.path, 30):
 
         async def crawl():
             stage.process_item(stored("https://news.example/1"))
@@ -419,9 +423,6 @@ def test_store_says_what_it_could_not_write(tmp_path):
                 await stage.close_spider()
 
         asyncio.run(crawl())
-    finally:
-        holder.kill()
-        holder.wait()
     assert crawler.stats.get_value("store/write_errors") == 2  # the flush, and one more try at close
     assert Database(tmp_path / "seedtrack.duckdb").query("SELECT count(*) FROM documents")[1] == [(0,)]
 

