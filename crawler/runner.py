@@ -77,7 +77,7 @@ def run_crawl(
     results = []
     for source, crawler in crawlers:
         stats = crawler.stats.get_stats()
-        status = stats.get("source/status") or stats.get("finish_reason") or "not started"
+        status = stats.get("source/status") or stats.get("finish_reason") or "interrupted"
         seconds = stats.get("elapsed_time_seconds") or 0.0
         results.append(SourceResult(source, status, run_counts(stats), seconds))
     return results

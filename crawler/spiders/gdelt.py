@@ -15,7 +15,7 @@ from crawler.spiders.base import TopicSpider
 class GdeltSpider(TopicSpider):
     name = "gdelt"
     kind = "gdelt"
-    custom_settings = {"DOWNLOAD_DELAY": 5.0, "RANDOMIZE_DOWNLOAD_DELAY": False}
+    custom_settings = {"DOWNLOAD_DELAY": 5.0, "DOWNLOAD_DELAY_JITTER": 0}
 
     async def start(self):
         for url in self.source_urls():
