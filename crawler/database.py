@@ -148,7 +148,8 @@ class Database:
             raise DatabaseError(
                 f"database schema version {current} is newer than this seedtrack ({LATEST_VERSION}): upgrade seedtrack"
             )
-        pending = [m for m in MIGRATIONS if m[0] > current]
+        applied = _applied_versions(con)
+        pending = sorted(m for m in MIGRATIONS if m[0] not in applied)
         if not pending:
             return
         con.begin()
@@ -240,6 +241,10 @@ class Database:
                 raise DatabaseError(_explain(exc)) from exc
             columns = [d[0] for d in cursor.description] if cursor.description else []
             return columns, cursor.fetchall()
+
+
+def _applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
+    return {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
 
 
 def _schema_version(con: duckdb.DuckDBPyConnection) -> int:

@@ -3,6 +3,7 @@
 Each migration is a list of SQL statements applied in one transaction; ``schema_version`` records the
 versions applied, so an older database file is brought up to date when it is opened for writing.
 Views are recreated after every migration from ``VIEWS`` so they always match the current tables.
+A migration is applied when its version is missing from ``schema_version``, in version order.
 """
 
 from __future__ import annotations
@@ -120,4 +121,4 @@ VIEWS: dict[str, str] = {
     """,
 }
 
-LATEST_VERSION = MIGRATIONS[-1][0]
+LATEST_VERSION = max(version for version, _title, _statements in MIGRATIONS)
