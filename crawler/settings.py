@@ -18,6 +18,9 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 0
 RETRY_TIMES = 2
+BACKOFF_BASE_DELAY = 1.0  # seconds before the first retry of a failed request; doubled for each further retry
+BACKOFF_MAX_DELAY = 60.0  # the longest back-off between retries
+BACKOFF_MAX_RETRY_AFTER = 300.0  # a 429/503 Retry-After longer than this is not waited for: the request gives up
 REDIRECT_MAX_TIMES = 8
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
@@ -37,6 +40,8 @@ ITEM_PIPELINES = {
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.RobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.downloadermiddlewares.backoff.BackoffRetryMiddleware": 550,
 }
 EXTENSIONS = {
     "crawler.extensions.runs.RunRecorder": 500,

@@ -16,10 +16,17 @@ first) to a route object with any of these keys::
     delay                seconds to wait before answering
     content_type, charset  override the type; the body is encoded in charset
     template_links       expand {{gnews:/p}}, {{gnewsid:/p}} and {{bing:/p}}
+    truncate             send only this many bytes of the body (after the full
+                         Content-Length), then close the connection
+    sequence             a list of route objects: the nth request of the path
+                         gets the nth (the last one repeats), over the other keys
 
 Files whose first path segment starts with ``_`` are only reachable through a
-route. ``python -m crawler.replay.server ROOT [--port N] [--build N]`` serves
-until Ctrl-C.
+route. With ``validators=True`` files are served with an ETag and a
+Last-Modified header, and a request whose If-None-Match or If-Modified-Since
+matches gets 304 Not Modified. ``request_times`` holds the monotonic time of
+each logged request. ``python -m crawler.replay.server ROOT [--port N]
+[--build N] [--validators]`` serves until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import re
 import sys
 import threading
 import time
+from email.utils import formatdate, parsedate_to_datetime
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -73,14 +81,17 @@ class _Handler(BaseHTTPRequestHandler):
     def _respond(self, head: bool) -> None:
         replay: ReplayServer = self.server.replay
         replay._log(self.command, self.path, dict(self.headers.items()))
-        status, headers, body = replay.resolve(self.path, self.headers.get("Accept-Encoding", ""))
+        status, headers, body = replay.resolve(self.path, self.headers.get("Accept-Encoding", ""), self.headers)
+        truncate = headers.pop("X-Replay-Truncate", None)
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if not head:
-            self.wfile.write(body)
+            self.wfile.write(body if truncate is None else body[: int(truncate)])
+        if truncate is not None:
+            self.close_connection = True
 
 
 class _Server(ThreadingHTTPServer):
@@ -96,10 +107,13 @@ class _Server(ThreadingHTTPServer):
 class ReplayServer:
     """Serve ``root`` over HTTP on ``host:port`` (0 = a free port) from a daemon thread."""
 
-    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0, verbose: bool = False):
+    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0, verbose: bool = False,
+                 validators: bool = False):
         self.root = Path(root).resolve()
-        self.host, self.port, self.verbose = host, port, verbose
+        self.host, self.port, self.verbose, self.validators = host, port, verbose, validators
         self.requests: list[tuple[str, str, dict]] = []
+        self.request_times: list[float] = []
+        self._served: dict[str, int] = {}  # route key -> requests answered (for "sequence" routes)
         self._lock = threading.Lock()
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -137,6 +151,7 @@ class ReplayServer:
     def _log(self, method: str, path: str, headers: dict) -> None:
         with self._lock:
             self.requests.append((method, path, headers))
+            self.request_times.append(time.monotonic())
 
     def routes(self) -> dict:
         """``_routes.json``, re-read when it changes."""
@@ -173,13 +188,17 @@ class ReplayServer:
             text = self._expand(text, xml="xml" in ctype or "html" in ctype)
         return text
 
-    def resolve(self, raw_path: str, accept_encoding: str = "") -> tuple[int, dict, bytes]:
+    def resolve(self, raw_path: str, accept_encoding: str = "", request_headers=None) -> tuple[int, dict, bytes]:
         """Status, headers and body for a request path (with query)."""
         parts = urlsplit(raw_path)
         path = unquote(parts.path) or "/"
         routes = self.routes()
-        route = routes.get(f"{path}?{parts.query}") if parts.query else None
-        route = dict(route or routes.get(path) or {})
+        key = f"{path}?{parts.query}" if parts.query and f"{path}?{parts.query}" in routes else path
+        route = dict(routes.get(key) or {})
+        if steps := route.pop("sequence", None):
+            with self._lock:
+                served = self._served[key] = self._served.get(key, -1) + 1
+            route.update(steps[min(served, len(steps) - 1)])
         if route.get("delay"):
             time.sleep(float(route["delay"]))
         status = int(route.get("status", 302 if "location" in route else 200))
@@ -202,6 +221,9 @@ class ReplayServer:
             else:
                 raw = target.read_bytes()
                 ctype = ctype or TYPES.get(target.suffix.lower(), "application/octet-stream")
+                if self.validators and status == 200:
+                    if _not_modified(headers, raw, target.stat().st_mtime, request_headers or {}):
+                        return 304, headers, b""
         body = raw
         if _is_text(ctype):
             declared = re.search(r"charset=([\w.:-]+)", ctype)
@@ -217,12 +239,29 @@ class ReplayServer:
             if charset and not declared:
                 ctype = f"{ctype}; charset={charset}"
         headers["Content-Type"] = ctype
+        if "truncate" in route:
+            headers["X-Replay-Truncate"] = str(int(route["truncate"]))
         if route.get("gzip"):
             headers["Vary"] = "Accept-Encoding"
             if "gzip" in accept_encoding.lower():
                 body = gzip.compress(body, mtime=0)
                 headers["Content-Encoding"] = "gzip"
         return status, headers, body
+
+
+def _not_modified(headers: dict, raw: bytes, mtime: float, request_headers) -> bool:
+    """Add the file's ETag and Last-Modified to ``headers``; True when the request's validators match."""
+    etag = '"' + hashlib.sha1(raw).hexdigest()[:16] + '"'  # noqa: S324 (an ETag, not a secret)
+    last_modified = formatdate(int(mtime), usegmt=True)
+    headers["ETag"], headers["Last-Modified"] = etag, last_modified
+    if_none_match = request_headers.get("If-None-Match")
+    if if_none_match is not None:
+        return etag in [tag.strip() for tag in if_none_match.split(",")] or if_none_match.strip() == "*"
+    since = request_headers.get("If-Modified-Since")
+    try:
+        return since is not None and parsedate_to_datetime(since).timestamp() >= int(mtime)
+    except (TypeError, ValueError):
+        return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -233,13 +272,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build", type=int, metavar="N", help="first build a replay site of N articles in ROOT")
     parser.add_argument("--seed", type=int, default=2026, help="seed for --build (default 2026)")
     parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
+    parser.add_argument("--validators", action="store_true", help="send ETag/Last-Modified and answer 304")
     args = parser.parse_args(argv)
     if args.build:
         from .site import build_site
         build_site(args.root, articles=args.build, seed=args.seed)
     if not args.root.is_dir():
         parser.error(f"{args.root} is not a folder; build one with --build N")
-    server = ReplayServer(args.root, host=args.host, port=args.port, verbose=args.verbose).start()
+    server = ReplayServer(args.root, host=args.host, port=args.port, verbose=args.verbose,
+                          validators=args.validators).start()
     try:
         print(server.url, flush=True)
         while True:

@@ -1,0 +1,79 @@
+"""Retries of the real crawler against a real local server: Retry-After on 429/503 and exponential back-off."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+
+import pytest
+
+from crawler.downloadermiddlewares.backoff import retry_after_seconds
+from crawler.replay.server import ReplayServer
+from helpers import rows, run_cli
+
+FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Busy</title><link>/</link>
+<item><title>Seedance 2.0 faces a lawsuit</title><link>/a.html</link><description>Studios sue.</description></item>
+<item><title>Seedance 2.0 lands in CapCut</title><link>/b.html</link><description>A launch.</description></item>
+</channel></rss>"""
+PAGE = ("<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+        + "".join(f"<p>Hollywood studios sued ByteDance over Seedance 2.0 on day {n}, saying the AI video"
+                  f" model copies {n} of their films.</p>" for n in range(1, 5))
+        + "</article></body></html>")
+FAST = ("-q", "--set", "AUTOTHROTTLE_ENABLED=false", "--set", "NLP_ENABLED=false")
+
+
+def busy_site(root, routes):
+    root.mkdir()
+    (root / "feed.xml").write_text(FEED, encoding="utf-8")
+    for name in ("a", "b"):
+        (root / f"{name}.html").write_text(PAGE.format(title=f"Seedance 2.0 story {name}"), encoding="utf-8")
+    (root / "_routes.json").write_text(json.dumps(routes), encoding="utf-8")
+    return root
+
+
+def times_of(server, path):
+    return [t for (_m, p, _h), t in zip(server.requests, server.request_times) if p == path]
+
+
+def test_backoff_honours_retry_after_and_backs_off_exponentially(tmp_path):
+    site = busy_site(tmp_path / "site", {
+        "/feed.xml": {"sequence": [{"status": 429, "headers": {"Retry-After": "2"}, "body": "slow down"}, {}]},
+        "/a.html": {"sequence": [{"status": 503, "body": "busy"}, {"status": 503, "body": "busy"}, {}]},
+    })
+    db = tmp_path / "busy.duckdb"
+    with ReplayServer(site) as server:
+        result = run_cli("crawl", "--db", db, "--feed", server.url + "/feed.xml", *FAST,
+                         "--set", "BACKOFF_BASE_DELAY=0.4")
+        assert result.returncode == 0, result.stderr
+        feed, page = times_of(server, "/feed.xml"), times_of(server, "/a.html")
+    assert len(feed) == 2 and feed[1] - feed[0] >= 2.0  # waited as long as the server asked
+    assert len(page) == 3
+    assert page[1] - page[0] >= 0.4 and page[2] - page[1] >= 0.8  # 0.4 s, then twice that
+    stored = rows(db, "SELECT url, text_source FROM documents ORDER BY url")
+    assert [(r["url"].rsplit("/", 1)[1], r["text_source"]) for r in stored] == [("a.html", "page"), ("b.html", "page")]
+    assert rows(db, "SELECT count(*) AS n FROM errors")[0]["n"] == 0
+    assert rows(db, "SELECT status FROM crawl_runs")[0]["status"] == "ok"
+
+
+def test_backoff_gives_up_on_a_retry_after_over_the_limit(tmp_path):
+    site = busy_site(tmp_path / "site", {"/feed.xml": {"status": 429, "headers": {"Retry-After": "3600"}, "body": "no"}})
+    db = tmp_path / "limit.duckdb"
+    with ReplayServer(site) as server:
+        result = run_cli("crawl", "--db", db, "--feed", server.url + "/feed.xml", *FAST, timeout=60)
+        assert len(times_of(server, "/feed.xml")) == 1  # not retried: an hour is over BACKOFF_MAX_RETRY_AFTER
+    assert result.returncode == 1  # the only source failed
+    [error] = rows(db, "SELECT url, reason FROM errors")
+    assert error["reason"] == "HTTP 429" and error["url"].endswith("/feed.xml")
+    assert rows(db, "SELECT status FROM crawl_runs")[0]["status"] == "failed"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("120", 120.0), (b"0", 0.0), ("", None), ("soon", None), ("-5", None),
+     (format_datetime(datetime(2026, 1, 1, 12, 0, 30, tzinfo=timezone.utc), usegmt=True), 30.0),
+     (format_datetime(datetime(2026, 1, 1, 11, 0, tzinfo=timezone.utc), usegmt=True), 0.0)],
+)
+def test_backoff_reads_retry_after_seconds_and_dates(value, expected):
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+    assert retry_after_seconds(value, now=now) == expected
