@@ -1,4 +1,4 @@
-"""The ``seedtrack`` command line: crawl, demo, sql, export, sources. A thin layer over the library modules."""
+"""The ``seedtrack`` command line: crawl, demo, sql, export, sources, schedule, status. A thin layer over the library modules."""
 
 from __future__ import annotations
 
@@ -88,6 +88,24 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from crawler.scheduler import run_schedule
+
+    topic = load_topic(args.topic)
+    return run_schedule(topic, args.db, parse_overrides(args.set), args.resume or [])
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from crawler.status import database_summary, source_status
+
+    database = Database(args.db)
+    columns, rows, notes = source_status(database)
+    write_rows(columns, rows, args.format, sys.stdout)
+    if args.format == "table":
+        print("\n".join([*notes, database_summary(database)]))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seedtrack", description=__doc__.split(":")[0] + ".")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -133,6 +151,18 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--topic", help="topic file (default: the shipped Seedance topic)")
     src.add_argument("--format", choices=FORMATS, default="table")
     src.set_defaults(func=cmd_sources)
+
+    sch = commands.add_parser("schedule", help="crawl each source at its interval or cron, until stopped")
+    sch.add_argument("--topic", help="topic file (default: the shipped Seedance topic)")
+    with_db(sch)
+    sch.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a setting for the daemon and its crawls")
+    sch.add_argument("--resume", action="append", metavar="NAME", help="resume a source paused after failures (repeatable)")
+    sch.set_defaults(func=cmd_schedule)
+
+    st = commands.add_parser("status", help="per source: last run, outcome, counts, next run, failures")
+    with_db(st)
+    st.add_argument("--format", choices=FORMATS, default="table")
+    st.set_defaults(func=cmd_status)
     return parser
 
 

@@ -105,7 +105,78 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    (
+        5,
+        "social platforms: documents.platform, platform_id, parent_id; engagement snapshots; crawl_state; pseudonym_key",
+        [
+            "ALTER TABLE documents ADD COLUMN platform VARCHAR",
+            "ALTER TABLE documents ADD COLUMN platform_id VARCHAR",
+            "ALTER TABLE documents ADD COLUMN parent_id VARCHAR",
+            """
+            CREATE TABLE engagement (
+                doc_id      VARCHAR NOT NULL,
+                observed_at TIMESTAMP NOT NULL,
+                likes       BIGINT,
+                reposts     BIGINT,
+                replies     BIGINT,
+                views       BIGINT,
+                score       BIGINT,
+                run_id      VARCHAR NOT NULL,
+                PRIMARY KEY (doc_id, run_id)
+            )
+            """,
+            """
+            CREATE TABLE crawl_state (
+                source     VARCHAR NOT NULL,
+                query      VARCHAR NOT NULL,
+                cursor     VARCHAR,
+                newest_id  VARCHAR,
+                newest_at  TIMESTAMP,
+                updated_at TIMESTAMP NOT NULL,
+                PRIMARY KEY (source, query)
+            )
+            """,
+            "CREATE TABLE pseudonym_key (key VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL)",
+        ],
+    )
+)
+
+MIGRATIONS.append(
+    (
+        4,
+        "schedule (the daemon's jobs and each source's health); http_validators (conditional requests)",
+        [
+            """
+            CREATE TABLE schedule (
+                source        VARCHAR PRIMARY KEY,
+                every         VARCHAR,
+                next_run_at   TIMESTAMP,
+                failures      INTEGER NOT NULL DEFAULT 0,
+                paused_reason VARCHAR,
+                job_state     BLOB,
+                updated_at    TIMESTAMP
+            )
+            """,
+            """
+            CREATE TABLE http_validators (
+                url           VARCHAR PRIMARY KEY,
+                source        VARCHAR,
+                etag          VARCHAR,
+                last_modified VARCHAR,
+                checked_at    TIMESTAMP NOT NULL
+            )
+            """,
+        ],
+    )
+)
+
 VIEWS: dict[str, str] = {
+    "engagement_latest": """
+        SELECT doc_id, observed_at, likes, reposts, replies, views, score
+        FROM engagement
+        QUALIFY row_number() OVER (PARTITION BY doc_id ORDER BY observed_at DESC) = 1
+    """,
     "timeline": """
         SELECT CAST(COALESCE(published_at, fetched_at) AS DATE) AS day,
                source,
@@ -114,8 +185,14 @@ VIEWS: dict[str, str] = {
                count(*) FILTER (WHERE kind = 'post')     AS posts,
                count(*) FILTER (WHERE kind = 'comment')  AS comments,
                count(*) FILTER (WHERE kind = 'video')    AS videos,
-               count(DISTINCT site)                      AS sites
+               count(DISTINCT site)                      AS sites,
+               coalesce(sum(eng.likes), 0)               AS likes,
+               coalesce(sum(eng.reposts), 0)             AS reposts,
+               coalesce(sum(eng.replies), 0)             AS replies,
+               coalesce(sum(1 + coalesce(eng.likes, 0) + coalesce(eng.reposts, 0) + coalesce(eng.replies, 0)), 0)
+                                                         AS weighted_documents
         FROM documents
+        LEFT JOIN engagement_latest eng ON eng.doc_id = documents.id
         GROUP BY ALL
         ORDER BY day, source
     """,

@@ -64,5 +64,15 @@ NLP_WORKERS = 1  # worker processes for spaCy; 0 tags in a thread of the crawl p
 NLP_BATCH_SIZE = 32  # texts per nlp.pipe batch
 NLP_MAX_WAIT = 0.5  # seconds a partial batch waits for more texts before it is tagged
 
+SOCIAL_LOOKBACK = "2d"  # social sources read again back to this long before the newest post of their last crawl
+SOCIAL_MAX_PAGES = 5  # API pages read per query and crawl (a first crawl stops here)
+ENGAGEMENT_DAYS = 7  # posts created this recently get an engagement snapshot each time a crawl sees them
+
 STORE_BATCH_SIZE = 200  # rows per DuckDB transaction
 STORE_FLUSH_SECONDS = 2.0  # a partial batch is written after this long
+
+SCHEDULE_MAX_CRAWLS = 2  # crawl processes the schedule daemon runs at once (each source at most one)
+SCHEDULE_ERROR_BUDGET = 5  # failed runs in a row after which the daemon pauses a source (0: never)
+SCHEDULE_LOG_FILE = None  # the daemon's log; None: seedtrack.log beside the database (data/seedtrack.log)
+SCHEDULE_LOG_MAX_BYTES = 5_000_000  # the log rotates at this size
+SCHEDULE_LOG_BACKUPS = 5  # rotated logs kept (seedtrack.log.1 ...)
