@@ -7,6 +7,7 @@ Both wait and retry while another process holds the lock, then fail with a clear
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ DOCUMENT_SCHEMA = pa.schema([
     ("title", _TEXT), ("summary", _TEXT), ("text", _TEXT), ("text_source", _TEXT), ("author", _TEXT),
     ("site", _TEXT), ("published_at", _TS), ("fetched_at", _TS), ("lang", _TEXT), ("analysed", pa.bool_()),
     ("relevance", _TEXT), ("matched_terms", pa.list_(_TEXT)), ("word_count", _INT), ("found_via", _TEXT),
-    ("run_id", _TEXT),
+    ("run_id", _TEXT), ("platform", _TEXT), ("platform_id", _TEXT), ("parent_id", _TEXT),
 ])
 ENTITY_SCHEMA = pa.schema([
     ("doc_id", _TEXT), ("text", _TEXT), ("label", _TEXT), ("norm", _TEXT), ("start_char", _INT), ("end_char", _INT),
@@ -37,6 +38,11 @@ FILTERED_SCHEMA = pa.schema([
     ("text_source", _TEXT),
 ])
 ALIAS_SCHEMA = pa.schema([("alias_id", _TEXT), ("doc_id", _TEXT), ("url", _TEXT)])
+_BIG = pa.int64()
+ENGAGEMENT_SCHEMA = pa.schema([
+    ("doc_id", _TEXT), ("observed_at", _TS), ("likes", _BIG), ("reposts", _BIG), ("replies", _BIG), ("views", _BIG),
+    ("score", _BIG), ("run_id", _TEXT),
+])
 ERROR_SCHEMA = pa.schema([("run_id", _TEXT), ("source", _TEXT), ("url", _TEXT), ("reason", _TEXT), ("occurred_at", _TS)])
 RUN_COLUMNS = (
     "run_id", "source", "source_kind", "started_at", "finished_at", "status", "fetched", "new",
@@ -174,14 +180,18 @@ class Database:
         filtered: Sequence[dict[str, Any]] = (),
         errors: Sequence[dict[str, Any]] = (),
         aliases: Sequence[dict[str, Any]] = (),
+        engagement: Sequence[dict[str, Any]] = (),
     ) -> set[str]:
-        """Write one batch; returns the ids of documents that were new (entities are kept for those only)."""
+        """Write one batch; returns the ids of documents that were new (entities are kept for those only).
+
+        Engagement snapshots are kept for stored documents only, one per document and crawl (run_id).
+        """
         try:
-            return self._store(documents, entities, filtered, errors, aliases)
+            return self._store(documents, entities, filtered, errors, aliases, engagement)
         except duckdb.Error as exc:
             raise DatabaseError(f"could not write a batch to {self.path}: {exc}") from exc
 
-    def _store(self, documents, entities, filtered, errors, aliases) -> set[str]:
+    def _store(self, documents, entities, filtered, errors, aliases, engagement=()) -> set[str]:
         with self.writing() as con:
             new_ids = {row[0] for row in _insert(con, "documents", documents, DOCUMENT_SCHEMA, "RETURNING id")}
             if new_ids:  # upgraded rows: their old entities go, and a page now on topic leaves `filtered`
@@ -199,6 +209,12 @@ class Database:
                 con.execute(f"DELETE FROM documents WHERE id IN ({superseded})")
                 con.unregister("alias_ids")
             _insert(con, "errors", errors, ERROR_SCHEMA)
+            if engagement:
+                con.register("snapshots", _arrow(engagement, ENGAGEMENT_SCHEMA))
+                cols = ", ".join(ENGAGEMENT_SCHEMA.names)
+                con.execute(f"INSERT INTO engagement ({cols}) SELECT {cols} FROM snapshots "
+                            "WHERE doc_id IN (SELECT id FROM documents) ON CONFLICT DO NOTHING")
+                con.unregister("snapshots")
             return new_ids
 
     def record_run(self, run: dict[str, Any]) -> None:
@@ -209,7 +225,36 @@ class Database:
                 f"INSERT OR REPLACE INTO crawl_runs ({cols}) VALUES ({marks})", [run.get(c) for c in RUN_COLUMNS]
             )
 
+    def save_state(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Remember where incremental sources stopped: one crawl_state row per (source, query)."""
+        if not rows:
+            return
+        with self.writing() as con:
+            con.executemany(
+                "INSERT OR REPLACE INTO crawl_state (source, query, cursor, newest_id, newest_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP)",
+                [[r["source"], r["query"], r.get("cursor"), r.get("newest_id"), r.get("newest_at")] for r in rows],
+            )
+
+    def pseudonym_key(self) -> str:
+        """The database's secret key for pseudonymising author handles, made on first use (never exported)."""
+        with self.writing() as con:
+            row = con.execute("SELECT key FROM pseudonym_key LIMIT 1").fetchone()
+            if row is None:
+                row = (secrets.token_hex(32),)
+                con.execute("INSERT INTO pseudonym_key VALUES (?, now()::TIMESTAMP)", [row[0]])
+            return row[0]
+
     # -- reads --------------------------------------------------------------------------------------
+
+    def crawl_state(self, source: str) -> dict[str, dict[str, Any]]:
+        """query -> {cursor, newest_id, newest_at} of a source's earlier crawls."""
+        if not self.path.exists():
+            return {}
+        with self.writing() as con:
+            cursor = con.execute(
+                "SELECT query, cursor, newest_id, newest_at FROM crawl_state WHERE source = ?", [source])
+            return {row[0]: {"cursor": row[1], "newest_id": row[2], "newest_at": row[3]} for row in cursor.fetchall()}
 
     def known_ids(self, retry_days: float = 0) -> tuple[set[str], set[str]]:
         """(ids not to fetch again, ids worth fetching again).

@@ -17,8 +17,9 @@ from crawler.replay.site import build_site
 from crawler.runner import crawl_settings, format_summary, run_crawl
 from crawler.topic import Source, load_topic
 
-# Settings for a local site: no politeness delays are needed against our own server.
-DEMO_SETTINGS = {"AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 16}
+# Settings for a local site: no politeness delays are needed against our own server. The site's posts
+# date from early 2026, so the demo snapshots the engagement of every post it sees.
+DEMO_SETTINGS = {"AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "ENGAGEMENT_DAYS": 3650}
 
 EXAMPLE_QUERIES = (
     "SELECT day, sum(documents) AS documents FROM timeline GROUP BY day ORDER BY day",
@@ -39,6 +40,10 @@ def demo_sources(manifest: dict, base_url: str) -> list[Source]:
             options={"download_delay": 0},
         )
         for entry in manifest["sources"]
+    ] + [
+        Source(name=entry["name"], kind=entry["kind"], url=base_url, queries=("Seedance",),
+               options={"download_delay": 0, "tags": ["seedance"]} if entry["kind"] == "mastodon" else {"download_delay": 0})
+        for entry in manifest.get("social_sources", ())
     ]
 
 

@@ -27,6 +27,11 @@ class Document:
     found_via: str | None = None  # the feed, search or sitemap URL that led to the document
     links: list[str] = field(default_factory=list)  # links that led here (followed, aggregator): kept as aliases
     html: str | None = None  # the fetched page, consumed by the extraction stage and never stored
+    # social posts and comments (crawler/spiders/social.py): their id is platform_document_id(platform, platform_id)
+    platform: str | None = None  # "reddit", "hackernews", "bluesky", "mastodon" ...
+    platform_id: str | None = None  # the platform's own id of the post (Reddit t3_/t1_ name, at:// URI ...)
+    parent_id: str | None = None  # document id of the post or comment this one replies to
+    engagement: dict[str, Any] | None = None  # likes, reposts, replies, views, score as the platform gives them
     # filled by the pipelines
     id: str | None = None
     aliases: list[dict[str, str]] = field(default_factory=list)  # url_aliases rows: alias_id, url

@@ -18,8 +18,10 @@ from types import MappingProxyType
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-SOURCE_KINDS = ("feed", "news_search", "gdelt", "sitemap", "page")
+SOURCE_KINDS = ("feed", "news_search", "gdelt", "sitemap", "page", "reddit", "hackernews", "bluesky", "mastodon")
 SEARCH_KINDS = ("news_search", "gdelt")  # their url is a template with {query}
+SOCIAL_KINDS = ("reddit", "hackernews", "bluesky", "mastodon")  # their url is the platform's base URL
+QUERY_KINDS = SEARCH_KINDS + SOCIAL_KINDS  # they send queries (default: [terms].search)
 DEFAULT_TOPIC = Path(__file__).with_name("topics") / "seedance.toml"
 REQUIRED = ...
 # Accepted keys of each table: key -> (type, default); str is a non-empty string, tuple a list of
@@ -28,13 +30,18 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
     "topic": {"name": (str, REQUIRED), "slug": (str, None), "description": (str, ""), "languages": (tuple, ("en",))},
     "terms": {"include": (tuple, REQUIRED), "exclude": (tuple, ()), "search": (tuple, None)},
     "crawl": {"user_agent": (str, None), "contact": (str, None)},
-    "entity": {"name": (str, REQUIRED), "label": (str, REQUIRED), "aliases": (tuple, ())},
+    "privacy": {"pseudonymise": (bool, False)},
+    "entity": {"name": (str, REQUIRED), "label": (str, REQUIRED), "aliases": (tuple, ()), "role": (str, "other")},
+    "frame": {"name": (str, REQUIRED), "cues": (tuple, REQUIRED), "description": (str, "")},
     "source": {"name": (str, REQUIRED), "kind": (str, REQUIRED), "url": (str, REQUIRED), "interval": (str, None),
                "cron": (str, None), "queries": (tuple, None), "enabled": (bool, True)},  # other keys: options
 }
-ARRAYS = ("entity", "source")  # written [[name]], zero or more; the other tables are single [name] tables
+ARRAYS = ("entity", "frame", "source")  # written [[name]], zero or more; the other tables are single [name] tables
 NER_LABELS = ("PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART",
               "LAW", "LANGUAGE", "DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL")
+# An entity's role for stance: "topic" (the tracked thing, its maker and its apps: a sentence naming one is
+# about the topic), "rival" (a competitor: a sentence about it alone does not move the topic's stance), "other".
+ROLES = ("topic", "rival", "other")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _INTERVAL = re.compile(r"^(\d+)([smhd])$")
 _CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,?-]+$")
@@ -81,6 +88,14 @@ class Entity:
     name: str  # canonical name
     label: str  # spaCy NER label, one of NER_LABELS
     aliases: tuple[str, ...] = ()
+    role: str = "other"  # one of ROLES
+
+
+@dataclass(frozen=True)
+class Frame:
+    name: str  # e.g. "copyright"
+    cues: tuple[str, ...]  # words and phrases that put a sentence in this frame (matched like terms)
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,6 +112,8 @@ class Topic:
     user_agent: str | None = None  # [crawl].user_agent
     contact: str | None = None  # [crawl].contact
     languages: tuple[str, ...] = ("en",)
+    pseudonymise: bool = False  # [privacy].pseudonymise: social authors stored as keyed hashes
+    frames: tuple[Frame, ...] = ()  # [[frame]]: the controversies a text is sorted into
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False)  # the parsed TOML
 
     def source(self, name: str) -> Source:
@@ -213,7 +230,7 @@ class _Reader:
         for key in [k for k in self.data if k not in SCHEMA][:1]:
             tables = ", ".join(f"[[{k}]]" if k in ARRAYS else f"[{k}]" for k in SCHEMA)
             self.fail(self.header(key), f"unknown top-level table or key {key!r}{_hint(key)}; accepted tables: {tables}")
-        [(topic, line)], [(terms, _)], [(crawl, _)] = map(self.tables, ("topic", "terms", "crawl"))
+        [(topic, line)], [(terms, _)], [(crawl, _)], [(privacy, _)] = map(self.tables, ("topic", "terms", "crawl", "privacy"))
         slug = topic["slug"] or re.sub(r"[^a-z0-9]+", "-", topic["name"].lower()).strip("-")
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", slug):
             self.fail(self.key("slug", line), f'[topic] slug {slug!r}: use lowercase letters, digits and "-", '
@@ -224,7 +241,8 @@ class _Reader:
         return Topic(name=topic["name"], slug=slug, description=topic["description"], path=self.path,
                      terms=terms["include"], exclude=terms["exclude"], search=search, entities=entities,
                      sources=tuple(self.sources(search)), user_agent=crawl["user_agent"], contact=crawl["contact"],
-                     languages=topic["languages"], raw=MappingProxyType(self.data))
+                     languages=topic["languages"], pseudonymise=privacy["pseudonymise"], frames=self.frames(),
+                     raw=MappingProxyType(self.data))
 
     def entities(self) -> tuple[Entity, ...]:
         found, owner = [], {}
@@ -235,8 +253,21 @@ class _Reader:
             for alias in (ent["name"], *ent["aliases"]):
                 if (first := owner.setdefault(alias.casefold(), ent["name"])) != ent["name"]:
                     self.fail(line, f"entity {ent['name']!r}: {alias!r} already names entity {first!r}; keep it on one")
-            found.append(Entity(ent["name"], ent["label"], ent["aliases"]))
+            if ent["role"] not in ROLES:
+                self.fail(self.key("role", line), f"entity {ent['name']!r}: unknown role {ent['role']!r}; "
+                                                  f"use one of: {', '.join(ROLES)}")
+            found.append(Entity(ent["name"], ent["label"], ent["aliases"], ent["role"]))
         return tuple(found)
+
+    def frames(self) -> tuple[Frame, ...]:
+        found: dict[str, Frame] = {}
+        for frame, line in self.tables("frame"):
+            if not _NAME.match(frame["name"]):
+                self.fail(self.key("name", line), f"frame {frame['name']!r}: name must match [a-z0-9][a-z0-9_-]*")
+            if frame["name"] in found:
+                self.fail(self.key("name", line), f"frame {frame['name']!r} is defined twice; merge the cues")
+            found[frame["name"]] = Frame(frame["name"], frame["cues"], frame["description"])
+        return tuple(found.values())
 
     def sources(self, search: tuple[str, ...]):
         seen: dict[str, int | None] = {}
@@ -261,8 +292,8 @@ class _Reader:
             if cron and (len(cron.split()) != 5 or not all(map(_CRON_FIELD.match, cron.split()))):
                 self.fail(at("cron"), f"{where} bad cron {cron!r}: use 5 fields (minute hour day month weekday) of "
                                       'digits, names and * , - /, e.g. "*/30 * * * *"')
-            if src["queries"] is not None and kind not in SEARCH_KINDS:
-                self.fail(at("queries"), f"{where} queries only apply to kinds {', '.join(SEARCH_KINDS)}")
+            if src["queries"] is not None and kind not in QUERY_KINDS:
+                self.fail(at("queries"), f"{where} queries only apply to kinds {', '.join(QUERY_KINDS)}")
             options = {k: v for k, v in src.items() if k not in SCHEMA["source"]}
             for key, value in options.items():
                 if key not in SOURCE_OPTIONS:
@@ -271,7 +302,7 @@ class _Reader:
                 if problem := SOURCE_OPTIONS[key](value):
                     self.fail(at(key), f"{where} {key} {problem}")
             yield Source(name, kind, src["url"], interval or (None if cron else "1h"), cron,
-                         src["queries"] or (search if kind in SEARCH_KINDS else ()), MappingProxyType(options),
+                         src["queries"] or (search if kind in QUERY_KINDS else ()), MappingProxyType(options),
                          src["enabled"], line or 0)
 
 
@@ -297,7 +328,33 @@ SOURCE_OPTIONS = {
     "google_base": lambda v: _url_problem("feed", v) if isinstance(v, str) else f"must be a URL, got {v!r}",
     "urls": lambda v: None if isinstance(v, list) and all(isinstance(u, str) and not _url_problem("page", u) for u in v)
     else "must be a list of http(s) URLs",
+    # social sources (crawler/spiders/social.py)
+    "lookback": lambda v: _interval_problem(v),
+    "max_pages": _number(1, integer=True),
+    "follow_links": lambda v: None if isinstance(v, bool) else f"must be true or false, got {v!r}",
+    "subreddits": lambda v: _names_problem(v),
+    "comments": lambda v: None if isinstance(v, bool) else f"must be true or false, got {v!r}",
+    "oauth_url": lambda v: _url_problem("feed", v) if isinstance(v, str) else f"must be a URL, got {v!r}",
+    "auth_url": lambda v: _url_problem("feed", v) if isinstance(v, str) else f"must be a URL, got {v!r}",
+    "tags": lambda v: _names_problem(v),
+    "instances": lambda v: None if isinstance(v, list) and all(isinstance(u, str) and not _url_problem("feed", u)
+                                                               for u in v) else "must be a list of http(s) URLs",
 }
+
+
+def _interval_problem(value) -> str | None:
+    try:
+        parse_interval(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _names_problem(value) -> str | None:
+    if isinstance(value, list) and all(isinstance(v, str) and re.fullmatch(r"[\w.-]+", v) for v in value):
+        return None
+    return f'must be a list of names (letters, digits, "_", "-", "."), e.g. ["name"]; got {value!r}'
+
 
 
 def parse_topic(text: str, path: str = "<string>") -> Topic:

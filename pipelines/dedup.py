@@ -1,16 +1,20 @@
 """Stage 2: drop documents the database or this crawl already has (same canonical URL or platform id).
 
 A dropped duplicate reached through a new link (a redirect, a rel=canonical) still has that link
-recorded in ``url_aliases``, so it is not fetched again; such writes are rare and small.
+recorded in ``url_aliases``, so it is not fetched again; such writes are rare and small. A social post
+seen again brings its engagement now: those snapshots are written in batches by the store's writer thread.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from scrapy.exceptions import DropItem
 
 from crawler.database import Database
 from crawler.items import Document
 from crawler.known import KnownDocuments
+from pipelines.store import engagement_row, writer_thread
 
 
 class DedupPipeline:
@@ -18,6 +22,9 @@ class DedupPipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.known: KnownDocuments | None = None
+        self.batch_size = crawler.settings.getint("STORE_BATCH_SIZE")
+        self.snapshots: list[dict] = []
+        self._writes: list[asyncio.Future] = []
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -34,5 +41,20 @@ class DedupPipeline:
                 self.database.store(aliases=[{**alias, "doc_id": item.id} for alias in item.aliases])
                 for alias in item.aliases:
                     self.known.add(alias["alias_id"])
+            if (snapshot := engagement_row(item)) is not None:
+                self.snapshots.append(snapshot)
+                if len(self.snapshots) >= self.batch_size:
+                    self.flush_snapshots()
             raise DropItem(f"duplicate: {item.url}")
         return item
+
+    def flush_snapshots(self) -> None:
+        rows, self.snapshots = self.snapshots, []
+        if rows:
+            self.stats.inc_value("dedup/engagement", len(rows))
+            write = asyncio.get_running_loop().run_in_executor(writer_thread(), lambda: self.database.store(engagement=rows))
+            self._writes.append(write)
+
+    async def close_spider(self) -> None:
+        self.flush_snapshots()
+        await asyncio.gather(*self._writes)

@@ -29,7 +29,15 @@ def document_row(item: Document) -> dict:
         "published_at": item.published_at, "fetched_at": item.fetched_at, "lang": item.lang,
         "analysed": item.analysed, "relevance": item.relevance, "matched_terms": item.matched_terms,
         "word_count": item.word_count, "found_via": item.found_via, "run_id": item.run_id,
+        "platform": item.platform, "platform_id": item.platform_id, "parent_id": item.parent_id,
     }
+
+
+def engagement_row(item: Document) -> dict | None:
+    """The item's engagement snapshot as an ``engagement`` row, or None when it has none."""
+    if item.engagement is None:
+        return None
+    return {**item.engagement, "doc_id": item.id, "observed_at": item.fetched_at, "run_id": item.run_id}
 
 
 _writer: ThreadPoolExecutor | None = None
@@ -78,6 +86,8 @@ class StorePipeline:
         else:
             batch.documents.append(document_row(item))
             batch.entities.extend({"doc_id": item.id, **entity} for entity in item.entities)
+            if (snapshot := engagement_row(item)) is not None:
+                batch.engagement.append(snapshot)
         if len(batch) >= self.batch_size:
             self.flush()
         elif self._timer is None:
@@ -170,13 +180,14 @@ class Batch:
     entities: list[dict] = field(default_factory=list)
     filtered: list[dict] = field(default_factory=list)
     aliases: list[dict] = field(default_factory=list)
+    engagement: list[dict] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.documents) + len(self.filtered)
 
     def tables(self) -> dict[str, list[dict]]:
         return {"documents": self.documents, "entities": self.entities, "filtered": self.filtered,
-                "aliases": self.aliases}
+                "aliases": self.aliases, "engagement": self.engagement}
 
     def merge(self, later: "Batch") -> "Batch":
         return Batch(*(mine + theirs for mine, theirs in zip(self.tables().values(), later.tables().values())))
@@ -187,6 +198,7 @@ class Batch:
             return [row for row in rows if row["doc_id"] == doc_id]
 
         for d in self.documents:
-            yield {"documents": [d], "entities": own(self.entities, d["id"]), "aliases": own(self.aliases, d["id"])}, d["url"]
+            yield {"documents": [d], "entities": own(self.entities, d["id"]), "aliases": own(self.aliases, d["id"]),
+                   "engagement": own(self.engagement, d["id"])}, d["url"]
         for f in self.filtered:
             yield {"filtered": [f], "aliases": own(self.aliases, f["id"])}, f["url"]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import feeds
 from .compose import Composer, load_outlets
+from .social import build_social
 from .pages import DISCLAIMER, add_boilerplate, og_png, render_article, render_error, render_index
 
 MIN_ARTICLES = 12
@@ -222,11 +223,14 @@ def build_site(root: Path, articles: int = 40, seed: int = 2026) -> dict:
     files["/static/og.png"] = og_png()
     files["/static/site.css"] = "body{font-family:sans-serif;max-width:70rem;margin:auto}\n"
     files["/static/consent.js"] = "/* cookie consent stub */\n"
+    social_files, social_routes, social_sources = build_social(random.Random(seed + 1), records)
+    files.update({path: json.dumps(body, ensure_ascii=False, indent=1) for path, body in social_files.items()})
+    routes.update(social_routes)
 
     in_two = [a for a in records if len([s for s in a["links"] if s in outlets]) >= 2]
     manifest = {
         "generator": "crawler.replay.site", "note": DISCLAIMER, "seed": seed, "article_count": articles,
-        "base_url_placeholder": "__BASE_URL__", "sources": sources,
+        "base_url_placeholder": "__BASE_URL__", "sources": sources, "social_sources": social_sources,
         "articles": [_manifest_entry(a) for a in sorted(records, key=lambda a: (a["published"], a["slug"]))],
         "cases": {
             "redirect": {"slug": cases["redirect"]["slug"], "from": cases["redirect"]["path"], "status": 301,

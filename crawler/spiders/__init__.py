@@ -5,5 +5,10 @@ from crawler.spiders.gdelt import GdeltSpider
 from crawler.spiders.news_search import NewsSearchSpider
 from crawler.spiders.page import PageSpider
 from crawler.spiders.sitemap import SitemapSpider
+from crawler.spiders.bluesky import BlueskySpider
+from crawler.spiders.hackernews import HackerNewsSpider
+from crawler.spiders.mastodon import MastodonSpider
+from crawler.spiders.reddit import RedditSpider
 
-SPIDERS = {spider.kind: spider for spider in (FeedSpider, NewsSearchSpider, GdeltSpider, SitemapSpider, PageSpider)}
+SPIDERS = {spider.kind: spider for spider in (FeedSpider, NewsSearchSpider, GdeltSpider, SitemapSpider, PageSpider,
+                                              RedditSpider, HackerNewsSpider, BlueskySpider, MastodonSpider)}

@@ -1,0 +1,202 @@
+"""The base of the social-platform spiders: posts and comments read from a platform's API, incrementally.
+
+A social spider asks its platform for each query (a search, a subreddit, a tag ...), page by page,
+newest first, and stops at the crawl's lower bound: the newest post seen by the last crawl of that
+query minus the look-back window (``lookback`` option, else ``SOCIAL_LOOKBACK``), so late edits and
+engagement of recent posts are read again; a first crawl reads ``max_pages`` pages. Where the last
+crawl stopped is kept in ``crawl_state`` and advanced only for queries read without an error.
+
+Each post becomes a ``Document`` (kind post or comment) whose text comes from the API (``text_source``
+``api``), with its platform id, the parent it replies to and, for posts created in the last
+``ENGAGEMENT_DAYS``, an engagement snapshot. Links in posts to other sites are queued as article pages.
+With ``[privacy] pseudonymise = true`` author handles are stored as keyed hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from datetime import datetime, timedelta
+from typing import Any, Iterator
+from urllib.parse import urlsplit
+
+import lxml.html
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawler.database import Database
+from crawler.dates import to_utc, utc_now
+from crawler.feeds import Entry
+from crawler.items import Document
+from crawler.spiders.base import TopicSpider, describe_failure
+from crawler.topic import parse_interval
+from crawler.urls import is_http_url, platform_document_id, url_domain
+
+ENGAGEMENT_FIELDS = ("likes", "reposts", "replies", "views", "score")
+# Links to these are media or the platforms themselves, not news articles.
+NOT_ARTICLES = ("reddit.com", "redd.it", "i.redd.it", "v.redd.it", "imgur.com", "i.imgur.com", "bsky.app",
+                "news.ycombinator.com", "youtube.com", "youtu.be", "t.me", "twitter.com", "x.com", "giphy.com",
+                "tenor.com", "instagram.com", "tiktok.com")
+MEDIA_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".gifv", ".webp", ".mp4", ".webm", ".mov", ".pdf")
+
+
+def html_to_text(html: str | None) -> str | None:
+    """Plain text of a post's HTML (Mastodon content, Reddit body_html), one paragraph a line."""
+    if not html or not html.strip():
+        return None
+    root = lxml.html.fromstring(f"<div>{html}</div>")
+    for br in root.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    for block in root.iter("p", "li", "pre", "blockquote", "h1", "h2", "h3"):
+        block.tail = "\n\n" + (block.tail or "")
+    lines = [" ".join(line.split()) for line in root.text_content().split("\n")]
+    text = "\n".join(lines)
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text.strip() or None
+
+
+def html_links(html: str | None) -> list[str]:
+    """The ``href`` of every link in a post's HTML, except mentions and hashtags."""
+    if not html:
+        return []
+    root = lxml.html.fromstring(f"<div>{html}</div>")
+    return [a.get("href") for a in root.iter("a")
+            if a.get("href") and not {"mention", "hashtag"} & set((a.get("class") or "").split())]
+
+
+def pseudonym(handle: str, key: str) -> str:
+    """A keyed hash of an author handle: stable within one database (one key), not reversible without it."""
+    digest = hmac.new(key.encode(), handle.strip().lower().encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"anon:{digest[:16]}"
+
+
+class SocialSpider(TopicSpider):
+    platform = ""
+    credential_env: tuple[str, ...] = ()  # environment variables read (names only: values are never logged)
+
+    def __init__(self, source, **kwargs: Any):
+        super().__init__(source, **kwargs)
+        self.state: dict[str, dict[str, Any]] = {}  # query -> newest post seen by this crawl
+        self.failed_queries: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings, options = crawler.settings, spider.source.options
+        spider.database = Database(settings["SEEDTRACK_DB"])
+        spider.previous = spider.database.crawl_state(spider.source.name)
+        spider.lookback = timedelta(seconds=parse_interval(options.get("lookback") or settings.get("SOCIAL_LOOKBACK")))
+        spider.max_pages = int(options.get("max_pages", settings.getint("SOCIAL_MAX_PAGES")))
+        spider.engagement_since = utc_now() - timedelta(days=settings.getfloat("ENGAGEMENT_DAYS"))
+        spider.follow_links = bool(options.get("follow_links", True))
+        spider.key = spider.database.pseudonym_key() if spider.topic.pseudonymise else None
+        return spider
+
+    @property
+    def base_url(self) -> str:
+        return self.source.url.rstrip("/")
+
+    def env(self, name: str) -> str | None:
+        return os.environ.get(name) or None
+
+    # -- incremental state --------------------------------------------------------------------------
+
+    def since(self, query: str) -> datetime | None:
+        """The oldest creation time this crawl reads for ``query``; None on a first crawl."""
+        newest = (self.previous.get(query) or {}).get("newest_at")
+        return newest - self.lookback if newest else None
+
+    def saw(self, query: str, platform_id: str, created: datetime | None) -> None:
+        current = self.state.setdefault(query, {"newest_at": None, "newest_id": None})
+        if created is not None and (current["newest_at"] is None or created > current["newest_at"]):
+            current.update(newest_at=created, newest_id=platform_id)
+
+    def older_than_window(self, query: str, created: datetime | None) -> bool:
+        since = self.since(query)
+        return since is not None and created is not None and created < since
+
+    def closed(self, reason: str) -> None:
+        rows = []
+        for query, seen in self.state.items():
+            if query in self.failed_queries or reason != "finished" or seen["newest_at"] is None:
+                continue
+            previous = (self.previous.get(query) or {}).get("newest_at")
+            if previous and previous > seen["newest_at"]:
+                continue  # nothing newer than the last crawl: keep its mark
+            rows.append({"source": self.source.name, "query": query, **seen})
+        self.database.save_state(rows)
+
+    # -- requests and responses ---------------------------------------------------------------------
+
+    def api_request(self, url: str, callback, query: str, headers: dict | None = None, **kwargs: Any) -> scrapy.Request:
+        """A request to the platform's API; a failure marks ``query`` as not fully read."""
+        meta = {**kwargs.pop("meta", {}), "dont_obey_robotstxt": True, "query": query}
+        return scrapy.Request(url, callback=callback, errback=self.api_failed, headers=headers, meta=meta, **kwargs)
+
+    def api_failed(self, failure: Failure) -> None:
+        self.failed_queries.add(failure.request.meta.get("query", ""))
+        self.record_error(failure.request.url, describe_failure(failure))
+
+    def json_body(self, response: Response) -> Any:
+        """The decoded JSON body, or None (an error recorded, the query marked as not fully read)."""
+        try:
+            return json.loads(response.text)
+        except (ValueError, AttributeError) as exc:
+            self.failed_queries.add(response.meta.get("query", ""))
+            self.record_error(response.url, f"malformed {self.platform} API response: {exc}")
+            return None
+
+    # -- documents ----------------------------------------------------------------------------------
+
+    def post(self, *, query: str | None, platform_id: str, url: str, kind: str, text: str | None, created: Any,
+             author: str | None, title: str | None = None, parent: str | None = None, lang: str | None = None,
+             engagement: dict[str, Any] | None = None, found_via: str | None = None,
+             links: list[str] = ()) -> Iterator[Any]:
+        """The post's Document (when it has text) and requests for the article pages it links to."""
+        created_at = to_utc(created)
+        if query is not None:  # None: a reply fetched for its thread, not a query result
+            self.saw(query, platform_id, created_at)
+        if not text or not text.strip():
+            self.crawler.stats.inc_value("social/empty")
+            return
+        if author and self.key:
+            author = pseudonym(author, self.key)
+        snapshot = None
+        if engagement is not None and created_at is not None and created_at >= self.engagement_since:
+            snapshot = {name: _count(engagement.get(name)) for name in ENGAGEMENT_FIELDS}
+        self.crawler.stats.inc_value(f"social/{kind}s")
+        yield Document(
+            url=url, source=self.source.name, source_kind=self.source.kind, kind=kind, title=title, text=text.strip(),
+            text_source="api", author=author, published_at=created_at, lang=lang, found_via=found_via,
+            id=platform_document_id(self.platform, platform_id), platform=self.platform, platform_id=platform_id,
+            parent_id=platform_document_id(self.platform, parent) if parent else None, engagement=snapshot,
+        )
+        if self.follow_links:
+            for link in dict.fromkeys(links):
+                if is_article_link(link):
+                    request = self.follow_entry(Entry(url=link), found_via=url)
+                    if request is not None:
+                        yield request
+
+
+def is_article_link(url: str | None) -> bool:
+    """True for an http(s) link that may be a news article: not media, not a social platform."""
+    if not url or not is_http_url(url):
+        return False
+    host = url_domain(url)
+    if any(host == site or host.endswith("." + site) for site in NOT_ARTICLES):
+        return False
+    return not urlsplit(url).path.lower().endswith(MEDIA_SUFFIXES)
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
