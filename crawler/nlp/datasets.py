@@ -1,0 +1,94 @@
+"""Labelled stance sets: NewsMTSC (news, target-dependent sentiment) and the project's reception sets.
+
+Every set is read into ``Example`` rows: a sentence, the character spans of its target, and a label of
+``LABELS``. NewsMTSC is not shipped (users do not need it; CI and developers read it from
+``../shared/realdata/newsmtsc`` or ``$SEEDTRACK_NEWSMTSC``); the reception sets are package data.
+NewsMTSC's polarity 2/4/6 maps to against/neutral/favor: a negative view of the target is a stance against it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+LABELS = ("against", "neutral", "favor")
+NEWSMTSC_POLARITY = {2.0: "against", 4.0: "neutral", 6.0: "favor"}
+DATA_DIR = Path(__file__).with_name("data")
+RECEPTION = {"reception-train": "reception_train.jsonl", "reception": "reception_dev.jsonl", "reception-zh": "reception_zh.jsonl"}
+NEWSMTSC = {"newsmtsc-train": "train.jsonl", "newsmtsc-rw": "devtest_rw.jsonl", "newsmtsc-mt": "devtest_mt.jsonl"}
+# The sets `seedtrack eval` scores by default: training sets are left out.
+EVAL_SETS = ("reception", "reception-zh", "newsmtsc-rw", "newsmtsc-mt")
+
+
+class DatasetMissing(FileNotFoundError):
+    pass
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    spans: tuple[tuple[int, int], ...]  # target mentions, [start, end) character offsets
+    label: str
+    frames: tuple[str, ...] = ()
+    actors: tuple[tuple[str, str], ...] = field(default=())  # (name, stance)
+
+
+def newsmtsc_dir() -> Path:
+    """Where NewsMTSC's original splits are: $SEEDTRACK_NEWSMTSC, else the project's shared real data."""
+    env = os.environ.get("SEEDTRACK_NEWSMTSC")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[3] / "shared" / "realdata" / "newsmtsc" / "original"
+
+
+def read_newsmtsc(path: Path) -> Iterator[Example]:
+    """One example per target: a sentence with two targets gives two examples."""
+    with open(path, encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                text = row["sentence_normalized"]
+                for target in row["targets"]:
+                    spans = [(target["from"], target["to"])]
+                    spans += [(m["from"], m["to"]) for m in target.get("further_mentions", ())]
+                    yield Example(text, tuple(sorted(spans)), NEWSMTSC_POLARITY[float(target["polarity"])])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path}:{number}: not a NewsMTSC row: {exc!r}") from exc
+
+
+def read_reception(path: Path, find_spans) -> Iterator[Example]:
+    """The project's sets: {text, stance, frames, actors}; target spans come from ``find_spans(text)``."""
+    with open(path, encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                if row["stance"] not in LABELS:
+                    raise ValueError(f"stance {row['stance']!r} is not one of {', '.join(LABELS)}")
+                actors = tuple((a["name"], a["stance"]) for a in row.get("actors", ()))
+                yield Example(row["text"], tuple(find_spans(row["text"])), row["stance"], tuple(row.get("frames", ())), actors)
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path}:{number}: not a reception row: {exc!r}") from exc
+
+
+def load(name: str, find_spans=None, newsmtsc: Path | None = None) -> list[Example]:
+    """A set by name (see RECEPTION and NEWSMTSC); ``find_spans`` is required for the reception sets."""
+    if name in RECEPTION:
+        if find_spans is None:
+            raise ValueError(f"{name} needs the topic's target finder")
+        return list(read_reception(DATA_DIR / RECEPTION[name], find_spans))
+    if name in NEWSMTSC:
+        path = (newsmtsc or newsmtsc_dir()) / NEWSMTSC[name]
+        if not path.exists():
+            raise DatasetMissing(
+                f"{name}: {path} not found: NewsMTSC is not shipped; point $SEEDTRACK_NEWSMTSC (or --newsmtsc) "
+                "at the folder holding its train.jsonl, devtest_rw.jsonl and devtest_mt.jsonl"
+            )
+        return list(read_newsmtsc(path))
+    raise ValueError(f"unknown dataset {name!r}: choose from {', '.join([*RECEPTION, *NEWSMTSC])}")
