@@ -42,6 +42,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.downloadermiddlewares.backoff.BackoffRetryMiddleware": 550,
+    "crawler.downloadermiddlewares.conditional.ConditionalRequestMiddleware": 580,
 }
 EXTENSIONS = {
     "crawler.extensions.runs.RunRecorder": 500,
@@ -54,6 +55,7 @@ SEEDTRACK_RUN_ID = None  # set by the runner: one id for all sources of one craw
 
 REFETCH_FAILED_DAYS = 3  # pages that failed (stored from their feed entry only) are tried again for this long
 FEED_MAX_ENTRIES = 500  # entries read from one feed, search result or sitemap
+CONDITIONAL_ENABLED = True  # send feeds and APIs the ETag/Last-Modified they last answered with; a 304 is not parsed
 
 EXTRACT_MAX_CHARS = 2_000_000  # HTML beyond this is cut before extraction (trafilatura slows down on huge pages)
 EXTRACT_MIN_WORDS = 25  # below this the page text is not an article: the feed's title and summary are kept

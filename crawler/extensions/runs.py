@@ -1,6 +1,11 @@
-"""Records each source's run in ``crawl_runs`` (counts, outcome, timing) and its errors in ``errors``."""
+"""Records each source's run in ``crawl_runs`` (counts, outcome, timing) and its errors in ``errors``.
+
+The rows are written by the process's store writer thread, so the reactor never waits for the file lock.
+"""
 
 from __future__ import annotations
+
+import asyncio
 
 from scrapy import signals
 
@@ -43,7 +48,12 @@ class RunRecorder:
     def item_error(self, item, response, spider, failure) -> None:
         spider.record_error(getattr(item, "url", None), f"pipeline error: {failure.getErrorMessage()}")
 
-    def spider_closed(self, spider, reason: str) -> None:
+    async def spider_closed(self, spider, reason: str) -> None:
+        from pipelines.store import writer_thread
+
+        await asyncio.get_running_loop().run_in_executor(writer_thread(), self.record, spider, reason)
+
+    def record(self, spider, reason: str) -> None:
         finished = utc_now()
         counts = run_counts(self.crawler.stats.get_stats())
         if reason != "finished":

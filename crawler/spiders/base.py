@@ -16,6 +16,7 @@ from scrapy.http import HtmlResponse, Response
 from twisted.python.failure import Failure
 
 from crawler.dates import utc_now
+from crawler.downloadermiddlewares.conditional import NotModified
 from crawler.feeds import Entry
 from crawler.items import Document
 from crawler.known import KnownDocuments
@@ -60,9 +61,13 @@ class TopicSpider(scrapy.Spider):
         return [self.source.url.replace("{query}", quote_plus(query)) for query in self.source.queries]
 
     def source_request(self, url: str, callback, **kwargs: Any) -> scrapy.Request:
-        return scrapy.Request(url, callback=callback, errback=self.source_failed, meta=dict(FEED_META), **kwargs)
+        """A request for a feed or API URL: conditional (a 304 Not Modified is not parsed), robots.txt not asked."""
+        return scrapy.Request(url, callback=callback, errback=self.source_failed,
+                              meta={**FEED_META, "conditional": True}, **kwargs)
 
     def source_failed(self, failure: Failure) -> None:
+        if failure.check(NotModified):  # unchanged since the last complete run: nothing to do
+            return
         self.record_error(failure.request.url, describe_failure(failure))
 
     # -- entries and pages --------------------------------------------------------------------------

@@ -1,0 +1,111 @@
+"""Nothing lost, nothing doubled: queries during a real crawl, and a crawl killed with SIGKILL mid-run."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from crawler.database import Database
+from crawler.replay.server import ReplayServer
+from crawler.replay.site import build_site
+from helpers import REPO, run_cli, write_topic
+from test_crawl import site_sources
+from test_schedule import wait_for
+
+# Small batches written often, and a paced crawl: many write transactions while the queries run.
+SLOW = ("--set", "NLP_ENABLED=false", "--set", "AUTOTHROTTLE_ENABLED=false", "--set", "STORE_BATCH_SIZE=3",
+        "--set", "STORE_FLUSH_SECONDS=0.2", "--set", "DOWNLOAD_DELAY=0.05", "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=2")
+QUERIES = [
+    "SELECT count(*) AS n FROM documents",
+    "SELECT source, count(*) AS n FROM documents GROUP BY source ORDER BY source",
+    "SELECT day, sum(documents) AS n FROM timeline GROUP BY day ORDER BY day",
+    "SELECT status, count(*) AS n FROM crawl_runs GROUP BY status",
+]
+
+
+@pytest.fixture(scope="module")
+def big_site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fault-site")
+    manifest = build_site(root, articles=120)
+    with ReplayServer(root) as server:
+        sources = [{k: v for k, v in s.items() if k != "download_delay"} for s in site_sources(server, manifest)]
+        yield server, write_topic(root.parent / "fault-topic.toml", sources)
+
+
+def crawl(topic, db) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "crawler", "crawl", "--topic", str(topic), "--db", str(db), "-q", *SLOW],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+
+
+def documents(db) -> list[tuple]:
+    return Database(db).query("SELECT id, text_source FROM documents ORDER BY id")[1]
+
+
+@pytest.fixture(scope="module")
+def reference(big_site, tmp_path_factory):
+    """A full crawl of the site while `seedtrack sql` runs in a loop: (db, the query results)."""
+    _server, topic = big_site
+    db = tmp_path_factory.mktemp("reference") / "ref.duckdb"
+    Database(db).migrate()  # the queries start with the crawl
+    results: list[subprocess.CompletedProcess] = []
+    stop = threading.Event()
+
+    def query_loop():
+        n = 0
+        while not stop.is_set():
+            results.append(run_cli("sql", QUERIES[n % len(QUERIES)], "--db", db, "--format", "csv", timeout=120))
+            n += 1
+
+    process = crawl(topic, db)
+    threads = [threading.Thread(target=query_loop) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        _out, err = process.communicate(timeout=300)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert process.returncode == 0, err
+    return db, results
+
+
+def test_faults_sql_in_a_loop_during_a_crawl_never_fails(reference):
+    db, results = reference
+    failed = [r.stderr for r in results if r.returncode != 0]
+    assert len(results) >= 10, "too few queries overlapped the crawl"
+    assert failed == []
+    counts = [int(r.stdout.splitlines()[1]) for r in results if r.args[4] == QUERIES[0]]
+    assert counts == sorted(counts) and counts[-1] <= len(documents(db))  # saw the crawl grow, never shrink
+    assert len(set(counts)) > 1, "the queries did not run while the crawl was writing"
+
+
+def test_faults_sigkill_mid_crawl_loses_and_doubles_nothing(big_site, reference, tmp_path):
+    _server, topic = big_site
+    ref_db, _results = reference
+    expected = documents(ref_db)
+    db = tmp_path / "killed.duckdb"
+    process = crawl(topic, db)
+    try:
+        seen = wait_for(lambda: db.exists() and len(found := documents(db)) >= 10 and found, timeout=240,
+                        what="documents before the kill")
+        assert process.poll() is None, "the crawl ended before it could be killed"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == -signal.SIGKILL
+    after = documents(db)  # the file opens (its write-ahead log replayed)
+    assert len(after) == len({doc_id for doc_id, _ in after}) < len(expected)
+    assert set(seen) <= set(after)  # every document committed before the kill, once
+    again = run_cli("crawl", "--topic", topic, "--db", db, "-q", *SLOW)
+    assert again.returncode == 0, again.stderr
+    assert documents(db) == expected  # the next run completed what was missing, nothing twice
+    _columns, [(stored, distinct)] = Database(db).query("SELECT count(*), count(DISTINCT url) FROM documents")
+    assert stored == distinct
