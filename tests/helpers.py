@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,11 +16,12 @@ from crawler.topic import DEFAULT_TOPIC
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_cli(*args: str, timeout: float = 240, cwd: Path | None = None, stdin: str | None = None):
-    """``seedtrack ARGS`` in a fresh process (a crawl needs its own Twisted reactor)."""
+def run_cli(*args: str, timeout: float = 240, cwd: Path | None = None, stdin: str | None = None,
+            env: dict[str, str] | None = None):
+    """``seedtrack ARGS`` in a fresh process (a crawl needs its own Twisted reactor); ``env`` adds variables."""
     return subprocess.run(
         [sys.executable, "-m", "crawler", *map(str, args)], capture_output=True, text=True, timeout=timeout,
-        cwd=cwd or REPO, input=stdin,
+        cwd=cwd or REPO, input=stdin, env={**os.environ, **env} if env else None,
     )
 
 

@@ -74,6 +74,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._respond(head=True)
 
+    def do_POST(self) -> None:  # API logins (OAuth tokens, sessions): the body is read, the route answers
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._respond(head=False)
+
     def log_message(self, format: str, *args) -> None:
         if self.server.replay.verbose:
             super().log_message(format, *args)

@@ -75,6 +75,7 @@ def pseudonym(handle: str, key: str) -> str:
 
 
 class SocialSpider(TopicSpider):
+    name = "social"
     platform = ""
     credential_env: tuple[str, ...] = ()  # environment variables read (names only: values are never logged)
 
@@ -115,9 +116,10 @@ class SocialSpider(TopicSpider):
         if created is not None and (current["newest_at"] is None or created > current["newest_at"]):
             current.update(newest_at=created, newest_id=platform_id)
 
-    def older_than_window(self, query: str, created: datetime | None) -> bool:
-        since = self.since(query)
-        return since is not None and created is not None and created < since
+    def older_than_window(self, query: str, created: Any) -> bool:
+        """True when a post created at ``created`` (any date form) is older than this crawl reads."""
+        since, created_at = self.since(query), to_utc(created)
+        return since is not None and created_at is not None and created_at < since
 
     def closed(self, reason: str) -> None:
         rows = []
