@@ -190,3 +190,72 @@ def test_reddit_oauth_client_credentials_from_environment(reddit, tmp_path):
     assert env_secret not in result.stdout + result.stderr
     assert env_secret.encode() not in db.read_bytes()
     assert rows(db, "SELECT count(*) AS n FROM documents")[0]["n"] > 0
+
+
+# -- Hacker News (Algolia format, written by crawler/replay/social.py: there is no public recording) ----------
+
+@pytest.fixture(scope="module")
+def hackernews(replay, tmp_path_factory):
+    site, manifest = replay
+    tmp = tmp_path_factory.mktemp("hackernews")
+    now = datetime.now(timezone.utc)
+    articles = [a for a in manifest["articles"] if a["on_topic"] and a["lang"] == "en" and a["status"] == 200][:3]
+    ages = [timedelta(hours=1), timedelta(days=3), timedelta(days=20)]  # the last is older than ENGAGEMENT_DAYS
+    stories = [social.algolia_story(900 + i, f"Seedance 2.0: {a['title']}", site.url + a["canonical_path"], f"user{i}",
+                                    now - age, points=10 * (i + 1), comments=1) for i, (a, age) in enumerate(zip(articles, ages))]
+    comments = [social.algolia_comment(950 + i, story, story["story_id"], f"reader{i}",
+                                       f"<p>Seen this? <a href=\"https://news.ycombinator.com/item?id=1\">x</a></p>",
+                                       now - age + timedelta(minutes=30)) for i, (story, age) in enumerate(zip(stories, ages))]
+    deleted = {**social.algolia_comment(999, stories[0], 900, None, None, now - timedelta(minutes=20)), "author": None}
+    page0 = social.algolia_page([comments[0], stories[0], deleted, comments[1], stories[1]], 0, 2, "Seedance")
+    page1 = social.algolia_page([comments[2], stories[2]], 1, 2, "Seedance")
+    q = "tags=%28story%2Ccomment%29&hitsPerPage=100&page="
+    routes = {f"/api/v1/search_by_date?query=Seedance&{q}0": {"file": "_hn/0.json", "sequence": [RATE_LIMITED, {}]},
+              f"/api/v1/search_by_date?query=Seedance&{q}1": {"file": "_hn/1.json"},
+              f"/api/v1/search_by_date?query=nothing&{q}0": {"file": "_hn/empty.json"},
+              f"/api/v1/search_by_date?query=broken&{q}0": {"body": '{"message":"', "content_type": "application/json"},
+              "/api/v1/search_by_date": {"file": "_hn/0.json"}}  # later crawls (numericFilters=...)
+    server = serve(tmp / "site", {"/_hn/0.json": page0, "/_hn/1.json": page1,
+                                  "/_hn/empty.json": social.algolia_page([], 0, 0, "nothing")}, routes)
+    source = {"name": "hn", "kind": "hackernews", "queries": ["Seedance", "nothing", "broken"]}
+    crawl = crawl_twice(tmp, server, source, ["Seedance"])
+    crawl.update(stories=stories, comments=comments, deleted=deleted, site=site, articles=articles)
+    yield crawl
+    server.stop()
+
+
+def test_hackernews_stores_stories_comments_and_the_articles_they_link(hackernews):
+    db = hackernews["db"]
+    docs = {r["platform_id"]: r for r in rows(db, "SELECT * FROM documents WHERE platform = 'hackernews'")}
+    assert set(docs) == {"900", "901", "902", "950", "951", "952"}  # the deleted comment (999) is skipped
+    assert docs["900"]["kind"] == "post" and docs["950"]["kind"] == "comment"
+    assert docs["950"]["parent_id"] == docs["900"]["id"] and docs["950"]["title"] == docs["900"]["title"]
+    assert docs["900"]["url"] == "https://news.ycombinator.com/item?id=900" and docs["900"]["author"] == "user0"
+    articles = {r["url"]: r for r in rows(db, "SELECT * FROM documents WHERE kind = 'article'")}
+    site = hackernews["site"]
+    assert {site.url + a["canonical_path"] for a in hackernews["articles"]} == set(articles)
+    assert all(a["text_source"] == "page" and a["found_via"].startswith("https://news.ycombinator.com/item?id=")
+               for a in articles.values())
+    assert_rate_limit_waited(hackernews["server"], "/api/v1/search_by_date?query=Seedance&tags=%28story%2Ccomment%29"
+                                                   "&hitsPerPage=100&page=0")
+    errors = errors_of(db)
+    assert len(errors) == 2  # one per crawl: the malformed answer to the query "broken"
+    assert all("query=broken" in e["url"] and e["reason"].startswith("malformed hackernews API response") for e in errors)
+
+
+def test_hackernews_second_crawl_reads_from_the_look_back_window(hackernews):
+    newest = hackernews["deleted"]["created_at_i"]  # the newest hit, though deleted, marks where the crawl got to
+    later = [p for _, p, _ in hackernews["server"].requests if "numericFilters" in p]
+    assert later and all(f"numericFilters=created_at_i%3E{newest - 2 * 86400}" in p for p in later)
+    [state] = rows(hackernews["db"], "SELECT * FROM crawl_state WHERE source = 'hn'")
+    assert state["query"] == "Seedance" and state["newest_id"] == "999"
+
+
+def test_hackernews_engagement_only_for_recent_posts_once_per_crawl(hackernews):
+    db = hackernews["db"]
+    recent = {r["id"] for r in rows(db, "SELECT id FROM documents WHERE platform_id IN ('900', '901', '950', '951')")}
+    assert_second_crawl_adds_only_snapshots(hackernews, recent)
+    snapshot = {r["doc_id"]: r for r in hackernews["first_snapshots"]}[platform_document_id("hackernews", "901")]
+    assert (snapshot["score"], snapshot["replies"], snapshot["likes"]) == (20, 1, None)
+    day = rows(db, "SELECT sum(weighted_documents) AS w, sum(documents) AS n FROM timeline WHERE source = 'hn'")[0]
+    assert day["w"] > day["n"]  # engagement-weighted counts in the timeline
