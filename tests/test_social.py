@@ -66,7 +66,7 @@ def assert_second_crawl_adds_only_snapshots(crawl, recent_docs: set[str]):
     assert len(runs) == 2
     assert not rows(db, "SELECT * FROM documents WHERE run_id = ?", [runs[1]["run_id"]])
     per_run = rows(db, "SELECT run_id, count(*) AS n, count(DISTINCT doc_id) AS docs FROM engagement GROUP BY run_id")
-    assert {r["n"] for r in per_run} == {r["docs"] for r in per_run} == {len(recent_docs)}
+    assert len(per_run) == 2 and {r["n"] for r in per_run} == {r["docs"] for r in per_run} == {len(recent_docs)}
     assert {r["doc_id"] for r in crawl["first_snapshots"]} == recent_docs
     assert len(crawl["second_snapshots"]) == 2 * len(recent_docs)
 
@@ -259,3 +259,132 @@ def test_hackernews_engagement_only_for_recent_posts_once_per_crawl(hackernews):
     assert (snapshot["score"], snapshot["replies"], snapshot["likes"]) == (20, 1, None)
     day = rows(db, "SELECT sum(weighted_documents) AS w, sum(documents) AS n FROM timeline WHERE source = 'hn'")[0]
     assert day["w"] > day["n"]  # engagement-weighted counts in the timeline
+
+
+# -- Bluesky (real post views from medialab/twitwi in the searchPosts envelope) ---------------------------------
+
+SESSION = {"did": "did:plc:tester", "handle": "tester.bsky.social", "accessJwt": "jwt-access-1", "refreshJwt": "jwt-r"}
+APP_PASSWORD = "abcd-efgh-ijkl-mnop"
+
+
+@pytest.fixture(scope="module")
+def bluesky_views():
+    return [view for view in json.loads(BLUESKY.read_text(encoding="utf-8")) if "record" in view]
+
+
+@pytest.fixture(scope="module")
+def bluesky(bluesky_views, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("bluesky")
+    views = bluesky_views
+    gone = {"$type": "app.bsky.feed.defs#notFoundPost", "uri": "at://did:plc:gone/app.bsky.feed.post/3lgone", "notFound": True}
+    q = "sort=latest&limit=100"
+    files = {"/_b/1.json": social.bluesky_page(views[:50], cursor="p2"), "/_b/2.json": social.bluesky_page(views[50:100] + [gone]),
+             "/_b/private.json": social.bluesky_page(views[100:]), "/_b/all.json": social.bluesky_page(views),
+             "/_b/empty.json": {"posts": [], "hitsTotal": 0}}
+    routes = {f"/xrpc/app.bsky.feed.searchPosts?q=HCERES&{q}": {"file": "_b/1.json", "sequence": [RATE_LIMITED, {}]},
+              f"/xrpc/app.bsky.feed.searchPosts?q=HCERES&{q}&cursor=p2": {"file": "_b/2.json"},
+              f"/xrpc/app.bsky.feed.searchPosts?q=nothing&{q}": {"file": "_b/empty.json"},
+              f"/xrpc/app.bsky.feed.searchPosts?q=broken&{q}": {"body": "<html><body>502 Bad Gateway</body></html>",
+                                                               "content_type": "application/json"},
+              f"/xrpc/app.bsky.feed.searchPosts?q=private&{q}": {"file": "_b/private.json", "sequence": [
+                  {"status": 403, "body": '{"error":"AuthMissing","message":"Authentication Required"}',
+                   "content_type": "application/json"}, {}]},
+              f"/xrpc/app.bsky.feed.searchPosts?q=members&{q}": {"status": 401, "content_type": "application/json",
+                                                                "body": '{"error":"AuthMissing","message":"Authentication Required"}'},
+              "/xrpc/app.bsky.feed.searchPosts": {"file": "_b/all.json"},  # later crawls (since=...)
+              "/xrpc/com.atproto.server.createSession": {"body": json.dumps(SESSION), "content_type": "application/json"}}
+    server = serve(tmp / "site", files, routes)
+    source = {"name": "bsky", "kind": "bluesky", "queries": ["HCERES", "nothing", "broken", "private"],
+              "auth_url": server.url, "follow_links": False, "lookback": "36500d"}  # years-old posts: read again
+    env = {"BLUESKY_HANDLE": SESSION["handle"], "BLUESKY_APP_PASSWORD": APP_PASSWORD}
+    topic = write_topic(tmp / "topic.toml", [{"url": server.url, "download_delay": 0, **source}], include=["HCERES", "Bluesky"])
+    db = tmp / "social.duckdb"
+    crawl = {"db": db, "server": server, "topic": topic, "views": views}
+    for run in ("first", "second"):
+        crawl[run] = run_cli("crawl", "--topic", topic, "--db", db, *CRAWL, *OLD_POSTS, env=env)
+        assert crawl[run].returncode == 0, crawl[run].stderr
+        crawl[f"{run}_snapshots"] = rows(db, "SELECT * FROM engagement")
+    yield crawl
+    server.stop()
+
+
+def _on_topic(views):
+    return {v["uri"] for v in views if re.search(r"\b(hceres|bluesky)\b", v["record"].get("text", ""), re.I)}
+
+
+def test_bluesky_stores_on_topic_posts_with_replies_and_engagement(bluesky):
+    db, views = bluesky["db"], bluesky["views"]
+    stored = {r["platform_id"]: r for r in rows(db, "SELECT * FROM documents")}
+    assert set(stored) == _on_topic(views) and len(stored) >= 5
+    for view in views:
+        if view["uri"] not in stored:
+            continue
+        doc, record = stored[view["uri"]], view["record"]
+        assert doc["author"] == view["author"]["handle"] and doc["text"] == record["text"].strip()
+        assert doc["url"] == f"https://bsky.app/profile/{view['author']['handle']}/post/{view['uri'].rsplit('/', 1)[1]}"
+        parent = (record.get("reply") or {}).get("parent", {}).get("uri")
+        assert doc["kind"] == ("comment" if parent else "post")
+        assert doc["parent_id"] == (platform_document_id("bluesky", parent) if parent else None)
+    latest = {r["doc_id"]: r for r in rows(db, "SELECT * FROM engagement_latest")}
+    view = next(v for v in views if v["uri"] in stored)
+    assert latest[stored[view["uri"]]["id"]]["likes"] == view["likeCount"]
+
+
+def test_bluesky_pages_by_cursor_waits_on_429_and_logs_in_with_an_app_password(bluesky):
+    db, server = bluesky["db"], bluesky["server"]
+    paths = [p for _, p, _ in server.requests]
+    assert "/xrpc/app.bsky.feed.searchPosts?q=HCERES&sort=latest&limit=100&cursor=p2" in paths
+    assert_rate_limit_waited(server, "/xrpc/app.bsky.feed.searchPosts?q=HCERES&sort=latest&limit=100")
+    logins = [(m, h) for m, p, h in server.requests if p == "/xrpc/com.atproto.server.createSession"]
+    assert logins and logins[0][0] == "POST"
+    authorised = [p for _, p, h in server.requests if h.get("Authorization") == "Bearer jwt-access-1"]
+    assert any("q=private" in p for p in authorised)
+    private = _on_topic(bluesky["views"][100:])
+    assert private <= {r["platform_id"] for r in rows(db, "SELECT platform_id FROM documents")}
+    for result in (bluesky["first"], bluesky["second"]):  # credentials are never logged or stored
+        assert APP_PASSWORD not in result.stdout + result.stderr and "jwt-access-1" not in result.stderr
+    assert APP_PASSWORD.encode() not in db.read_bytes() and b"jwt-access-1" not in db.read_bytes()
+    reasons = [e["reason"] for e in errors_of(db)]
+    assert len(reasons) == 2 and all(r.startswith("malformed bluesky API response") for r in reasons)
+
+
+def test_bluesky_second_crawl_asks_since_the_window_and_adds_only_snapshots(bluesky):
+    later = [p for _, p, _ in bluesky["server"].requests if "since=" in p]
+    assert any("q=HCERES" in p for p in later) and any("q=private" in p for p in later)
+    assert not [p for p in later if "q=nothing" in p or "q=broken" in p]  # no mark: read from the start again
+    stored = {r["id"] for r in rows(bluesky["db"], "SELECT id FROM documents")}
+    assert_second_crawl_adds_only_snapshots(bluesky, stored)
+
+
+def test_bluesky_without_credentials_reports_the_login_it_needs(bluesky, tmp_path):
+    db = tmp_path / "anon.duckdb"
+    topic = write_topic(tmp_path / "anon.toml", [{"name": "bsky", "kind": "bluesky", "url": bluesky["server"].url,
+                                                  "queries": ["HCERES", "members"], "download_delay": 0,
+                                                  "follow_links": False}], include=["HCERES", "Bluesky"])
+    result = run_cli("crawl", "--topic", topic, "--db", db, *CRAWL, env={"BLUESKY_APP_PASSWORD": ""})
+    assert result.returncode == 0, result.stderr  # the other query was read
+    assert rows(db, "SELECT count(*) AS n FROM documents")[0]["n"] > 0
+    assert rows(db, "SELECT status FROM crawl_runs")[0]["status"] == "partial"
+    [error] = [e for e in errors_of(db) if "q=members" in e["url"]]
+    assert "set BLUESKY_HANDLE and BLUESKY_APP_PASSWORD" in error["reason"]
+
+
+def test_bluesky_pseudonymised_authors_are_keyed_hashes_stable_within_the_database(bluesky, tmp_path):
+    from crawler.spiders.social import pseudonym
+
+    topic = tmp_path / "private.toml"
+    topic.write_text(bluesky["topic"].read_text(encoding="utf-8") + "\n[privacy]\npseudonymise = true\n", encoding="utf-8")
+    db = tmp_path / "pseudo.duckdb"
+    env = {"BLUESKY_HANDLE": SESSION["handle"], "BLUESKY_APP_PASSWORD": APP_PASSWORD}
+    for _ in range(2):
+        result = run_cli("crawl", "--topic", topic, "--db", db, *CRAWL, env=env)
+        assert result.returncode == 0, result.stderr
+    [key] = rows(db, "SELECT key FROM pseudonym_key")
+    docs = rows(db, "SELECT * FROM documents")
+    handles = {v["uri"]: v["author"]["handle"] for v in bluesky["views"]}
+    assert docs and all(d["author"] == pseudonym(handles[d["platform_id"]], key["key"]) for d in docs)
+    export = tmp_path / "documents.csv"
+    assert run_cli("export", "documents", "--db", db, "-o", export).returncode == 0
+    text = export.read_text(encoding="utf-8")
+    assert not [h for h in {handles[d["platform_id"]] for d in docs} if h in text]
+    assert key["key"] not in text

@@ -37,7 +37,7 @@ class BlueskySpider(SocialSpider):
     def auth_url(self) -> str:
         return (self.source.options.get("auth_url") or "https://bsky.social").rstrip("/")
 
-    def search_request(self, query: str, cursor: str | None = None, page: int = 1):
+    def search_request(self, query: str, cursor: str | None = None, page: int = 1, again: bool = False):
         params = {"q": query, "sort": "latest", "limit": PAGE_SIZE}
         if (since := self.since(query)) is not None:
             params["since"] = since.strftime("%Y-%m-%dT%H:%M:%S.000Z")
@@ -46,7 +46,7 @@ class BlueskySpider(SocialSpider):
         base, headers = (self.auth_url, {"Authorization": f"Bearer {self.token}"}) if self.token else (self.base_url, {})
         return self.api_request(f"{base}/xrpc/app.bsky.feed.searchPosts?{urlencode(params)}", self.parse_search, query,
                                 headers=headers, cb_kwargs={"cursor": cursor, "page": page},
-                                meta={"handle_httpstatus_list": AUTH_STATUSES})
+                                meta={"handle_httpstatus_list": AUTH_STATUSES}, dont_filter=again)
 
     def parse_search(self, response: Response, cursor: str | None, page: int):
         query = response.meta["query"]
@@ -98,8 +98,8 @@ class BlueskySpider(SocialSpider):
             self.record_error(response.url, "Bluesky opened no session; check BLUESKY_HANDLE and BLUESKY_APP_PASSWORD")
             self.failed_queries.update(query for query, _, _ in waiting)
             return
-        for query, cursor, page in waiting:
-            yield self.search_request(query, cursor, page)
+        for query, cursor, page in waiting:  # the same URL again, now with the token
+            yield self.search_request(query, cursor, page, again=True)
 
     def post_view(self, query: str, view: dict, record: dict, found_via: str):
         author, uri = view["author"], str(view.get("uri", ""))
@@ -119,10 +119,15 @@ class BlueskySpider(SocialSpider):
 
 def _links(node: dict) -> list[str]:
     """Links of a post record's facets and of a link card (``app.bsky.embed.external``)."""
-    links = [feature.get("uri") for facet in node.get("facets") or [] for feature in facet.get("features") or []
+    links = [feature.get("uri") for facet in _dicts(node.get("facets")) for feature in _dicts(facet.get("features"))
              if str(feature.get("$type", "")).endswith("#link") and feature.get("uri")]
-    embed = node.get("embed") or {}
-    external = embed.get("external") or (embed.get("media") or {}).get("external") or {}
-    if external.get("uri"):
-        links.append(external["uri"])
+    embed = node.get("embed") if isinstance(node.get("embed"), dict) else {}
+    media = embed.get("media") if isinstance(embed.get("media"), dict) else {}  # a list in some clients' records
+    for external in (embed.get("external"), media.get("external")):
+        if isinstance(external, dict) and isinstance(external.get("uri"), str):
+            links.append(external["uri"])
     return links
+
+
+def _dicts(value) -> list[dict]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from datetime import datetime, timedelta
 from typing import Any, Iterator
 from urllib.parse import urlsplit
@@ -66,6 +67,17 @@ def html_links(html: str | None) -> list[str]:
     root = lxml.html.fromstring(f"<div>{html}</div>")
     return [a.get("href") for a in root.iter("a")
             if a.get("href") and not {"mention", "hashtag"} & set((a.get("class") or "").split())]
+
+
+_MENTION = re.compile(r"(?<![\w@./])@([A-Za-z0-9_][\w.-]*[\w](?:@[\w.-]*[\w])?)|(?<![\w/])/?u/([\w-]{3,20})\b")
+
+
+def pseudonymise_mentions(text: str, key: str) -> str:
+    """``text`` with each @handle (Bluesky, Mastodon ``@user@host``) and Reddit ``u/name`` replaced by its pseudonym."""
+    def one(match: re.Match) -> str:
+        return ("@" if match[1] else "u/") + pseudonym(match[1] or match[2], key)
+
+    return _MENTION.sub(one, text)
 
 
 def pseudonym(handle: str, key: str) -> str:
@@ -165,8 +177,9 @@ class SocialSpider(TopicSpider):
         if not text or not text.strip():
             self.crawler.stats.inc_value("social/empty")
             return
-        if author and self.key:
-            author = pseudonym(author, self.key)
+        if self.key:
+            author = pseudonym(author, self.key) if author else None
+            text, title = pseudonymise_mentions(text, self.key), title and pseudonymise_mentions(title, self.key)
         snapshot = None
         if engagement is not None and created_at is not None and created_at >= self.engagement_since:
             snapshot = {name: _count(engagement.get(name)) for name in ENGAGEMENT_FIELDS}
