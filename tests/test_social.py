@@ -373,7 +373,9 @@ def test_bluesky_pseudonymised_authors_are_keyed_hashes_stable_within_the_databa
     from crawler.spiders.social import pseudonym
 
     topic = tmp_path / "private.toml"
-    topic.write_text(bluesky["topic"].read_text(encoding="utf-8") + "\n[privacy]\npseudonymise = true\n", encoding="utf-8")
+    text = bluesky["topic"].read_text(encoding="utf-8")
+    assert "pseudonymise = false" in text  # the shipped topic's switch, turned on
+    topic.write_text(text.replace("pseudonymise = false", "pseudonymise = true"), encoding="utf-8")
     db = tmp_path / "pseudo.duckdb"
     env = {"BLUESKY_HANDLE": SESSION["handle"], "BLUESKY_APP_PASSWORD": APP_PASSWORD}
     for _ in range(2):
@@ -456,3 +458,36 @@ def test_mastodon_second_crawl_adds_no_duplicates_and_one_snapshot_per_post(mast
     latest = {r["doc_id"]: r for r in rows(mastodon["db"], "SELECT * FROM engagement_latest")}
     parent = mastodon["parent"]
     assert latest[platform_document_id("mastodon", parent["uri"])]["likes"] == parent["favourites_count"]
+
+
+# -- topic file ------------------------------------------------------------------------------------------------
+
+def _topic(source: str, extra: str = "") -> str:
+    return f'[topic]\nname = "T"\n[terms]\ninclude = ["x"]\n{extra}\n[[source]]\nname = "s"\nurl = "https://h.example"\n{source}'
+
+
+@pytest.mark.parametrize("source, problem", [
+    ('kind = "reddit"\nsubreddits = "aivideo"', "subreddits must be a list of names"),
+    ('kind = "bluesky"\nlookback = "two days"', "lookback bad interval"),
+    ('kind = "mastodon"\ninstances = ["mastodon.social"]', "instances must be a list of http(s) URLs"),
+    ('kind = "hackernews"\nmax_pages = 0', "max_pages must be a whole number >= 1"),
+    ('kind = "feed"\nqueries = ["a"]', "queries only apply to kinds"),
+])
+def test_topic_social_source_options_are_checked(source, problem):
+    from crawler.topic import TopicError, parse_topic
+
+    with pytest.raises(TopicError, match=re.escape(problem)):
+        parse_topic(_topic(source))
+
+
+def test_topic_social_sources_search_the_topic_queries_and_privacy_switch_defaults_off():
+    from crawler.topic import TopicError, load_topic, parse_topic
+
+    topic = parse_topic(_topic('kind = "reddit"'))
+    assert topic.sources[0].queries == ("x",) and topic.pseudonymise is False
+    assert parse_topic(_topic('kind = "bluesky"', "[privacy]\npseudonymise = true")).pseudonymise is True
+    with pytest.raises(TopicError, match="unknown key 'hash' in \\[privacy\\]"):
+        parse_topic(_topic('kind = "bluesky"', "[privacy]\nhash = true"))
+    shipped = {s.kind: s for s in load_topic().sources}
+    assert {"reddit", "hackernews", "bluesky", "mastodon"} <= set(shipped)
+    assert shipped["bluesky"].url == "https://public.api.bsky.app" and shipped["hackernews"].url == "https://hn.algolia.com"
