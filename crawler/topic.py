@@ -29,7 +29,7 @@ REQUIRED = ...
 SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
     "topic": {"name": (str, REQUIRED), "slug": (str, None), "description": (str, ""), "languages": (tuple, ("en",))},
     "terms": {"include": (tuple, REQUIRED), "exclude": (tuple, ()), "search": (tuple, None)},
-    "crawl": {"user_agent": (str, None), "contact": (str, None)},
+    "crawl": {"user_agent": (str, None), "contact": (str, None), "allow_private": (tuple, ())},
     "privacy": {"pseudonymise": (bool, False)},
     "entity": {"name": (str, REQUIRED), "label": (str, REQUIRED), "aliases": (tuple, ()), "role": (str, "other")},
     "frame": {"name": (str, REQUIRED), "cues": (tuple, REQUIRED), "description": (str, "")},
@@ -111,6 +111,7 @@ class Topic:
     sources: tuple[Source, ...]
     user_agent: str | None = None  # [crawl].user_agent
     contact: str | None = None  # [crawl].contact
+    allow_private: tuple[str, ...] = ()  # [crawl].allow_private: non-public hosts links may lead to
     languages: tuple[str, ...] = ("en",)
     pseudonymise: bool = False  # [privacy].pseudonymise: social authors stored as keyed hashes
     frames: tuple[Frame, ...] = ()  # [[frame]]: the controversies a text is sorted into
@@ -241,6 +242,7 @@ class _Reader:
         return Topic(name=topic["name"], slug=slug, description=topic["description"], path=self.path,
                      terms=terms["include"], exclude=terms["exclude"], search=search, entities=entities,
                      sources=tuple(self.sources(search)), user_agent=crawl["user_agent"], contact=crawl["contact"],
+                     allow_private=crawl["allow_private"],
                      languages=topic["languages"], pseudonymise=privacy["pseudonymise"], frames=self.frames(),
                      raw=MappingProxyType(self.data))
 

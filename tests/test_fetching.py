@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from crawler.replay.server import ReplayServer
-from helpers import rows, run_cli
+from helpers import rows, run_cli, write_topic
 from test_backoff import FAST, FEED, busy_site
 
 
@@ -51,3 +51,92 @@ def test_fetching_validators_are_kept_only_after_a_run_without_errors(tmp_path):
         assert run_cli(*args).returncode == 0  # the feed is read again, and the failed page tried again
         assert paths_since(server, before)[:1] == ["/feed.xml"] and "/b.html" in paths_since(server, before)
         assert "If-None-Match" not in server.requests[before][2]
+
+
+GUARDED_FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Links</title><link>/</link>
+<item><title>Seedance 2.0 here</title><link>/a.html</link></item>
+<item><title>Seedance 2.0 on another loopback address</title><link>http://127.0.0.2:{port}/b.html</link></item>
+<item><title>Seedance 2.0 on localhost</title><link>http://localhost:{port}/b.html?via=localhost</link></item>
+<item><title>Seedance 2.0 on the LAN</title><link>http://10.255.255.1/c.html</link></item>
+<item><title>Seedance 2.0 metadata</title><link>http://169.254.169.254/latest/meta-data/</link></item>
+</channel></rss>"""
+
+
+def test_fetching_private_addresses_are_not_followed_unless_allowed(tmp_path):
+    site = busy_site(tmp_path / "site", {})
+    db = tmp_path / "guard.duckdb"
+    with ReplayServer(site) as server, ReplayServer(site, host="127.0.0.2") as other:
+        (site / "links.xml").write_text(GUARDED_FEED.format(port=other.port), encoding="utf-8")
+        topic = write_topic(tmp_path / "topic.toml", [{"name": "links", "kind": "feed", "url": server.url + "/links.xml"}])
+        assert run_cli("crawl", "--topic", topic, "--db", db, *FAST).returncode == 0
+        assert other.requests == [] and not any("via=localhost" in path for _m, path, _h in server.requests)
+        errors = {row["url"]: row["reason"] for row in rows(db, "SELECT url, reason FROM errors")}
+        blocked = {f"http://127.0.0.2:{other.port}/b.html", f"http://localhost:{other.port}/b.html?via=localhost",
+                   "http://10.255.255.1/c.html", "http://169.254.169.254/latest/meta-data/"}
+        assert set(errors) == blocked
+        assert all("PrivateAddressBlocked" in reason and "not a public address" in reason for reason in errors.values())
+        assert rows(db, "SELECT text_source FROM documents WHERE url = ?", [server.url + "/a.html"]) == [{"text_source": "page"}]
+
+        text = topic.read_text(encoding="utf-8").replace("[crawl]\n", '[crawl]\nallow_private = ["127.0.0.2"]\n', 1)
+        topic.write_text(text, encoding="utf-8")
+        again = run_cli("crawl", "--topic", topic, "--db", tmp_path / "allowed.duckdb", *FAST)
+        assert again.returncode == 0, again.stderr
+        assert [path for _m, path, _h in other.requests if path != "/robots.txt"] == ["/b.html"]
+
+
+BIG_PAGE = "<html><head><title>Seedance 2.0 big</title></head><body>" + "<p>Seedance 2.0 padding.</p>" * 20000 + "</body></html>"
+CASES_FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Cases</title><link>/</link>
+""" + "".join(f"<item><title>Seedance 2.0 case {name}</title><link>/{name}.html</link><description>Case {name}.</description></item>\n"
+              for name in ("a", "big", "loop", "slow", "cut", "nocharset", "wrongcharset", "garbled")) + "</channel></rss>"
+ZH_PAGE = ("<html><head><meta charset=\"gb18030\"><title>即梦 Seedance 2.0 发布</title></head><body><article>"
+           + "<p>字节跳动发布即梦 Seedance 2.0 视频模型，好莱坞片厂提出诉讼。</p>" * 12 + "</article></body></html>")
+
+
+def test_fetching_bad_input_is_recorded_and_the_run_goes_on(tmp_path):
+    site = busy_site(tmp_path / "site", {
+        "/big.html": {"file": "_big.html"},
+        "/loop.html": {"status": 302, "location": "/loop.html"},
+        "/slow.html": {"delay": 6, "file": "a.html"},
+        "/cut.html": {"file": "a.html", "truncate": 300},
+        "/nocharset.html": {"file": "_zh.html", "content_type": "text/html", "charset": "gb18030"},
+        "/wrongcharset.html": {"file": "_zh.html", "content_type": "text/html; charset=utf-8"},
+        "/garbled.html": {"file": "_zh_nometa.html", "content_type": "text/html; charset=utf-8"},
+        "/bad.xml": {"body": "<rss><channel><item><title>Seedance 2.0</tit", "content_type": "application/rss+xml"},
+        "/gdelt": {"body": '{"articles": [{"url": ', "content_type": "application/json"},
+    })
+    (site / "cases.xml").write_text(CASES_FEED, encoding="utf-8")
+    (site / "_big.html").write_text(BIG_PAGE, encoding="utf-8")
+    (site / "_zh.html").write_bytes(ZH_PAGE.encode("gb18030"))
+    (site / "_zh_nometa.html").write_bytes(ZH_PAGE.replace('<meta charset="gb18030">', "").encode("gb18030"))
+    db = tmp_path / "bad.duckdb"
+    with ReplayServer(site) as server:
+        topic = write_topic(tmp_path / "topic.toml", [
+            {"name": "cases", "kind": "feed", "url": server.url + "/cases.xml"},
+            {"name": "badxml", "kind": "feed", "url": server.url + "/bad.xml"},
+            {"name": "badjson", "kind": "gdelt", "url": server.url + "/gdelt?q={query}", "queries": ["Seedance"],
+             "download_delay": 0},
+        ], include=["Seedance", "即梦"])
+        result = run_cli("crawl", "--topic", topic, "--db", db, *FAST, "--set", "DOWNLOAD_TIMEOUT=2",
+                         "--set", "DOWNLOAD_MAXSIZE=200000", "--set", "RETRY_TIMES=1", "--set", "BACKOFF_BASE_DELAY=0",
+                         timeout=120)
+        base = server.url
+    assert result.returncode == 0, result.stderr  # some sources failed, not all
+    errors = {row["url"].removeprefix(base): row["reason"] for row in rows(db, "SELECT url, reason FROM errors")}
+    assert errors["/bad.xml"].startswith("not a readable feed")
+    assert errors["/gdelt?q=Seedance"].startswith("GDELT did not return JSON")
+    assert "larger than download max size" in errors["/big.html"]
+    assert "max redirections" in errors["/loop.html"]
+    assert "TimeoutError" in errors["/slow.html"]
+    assert "ResponseFailed" in errors["/cut.html"] or "DataLoss" in errors["/cut.html"]
+    assert errors["/garbled.html"].startswith("garbled text:")
+    assert set(errors) == {"/bad.xml", "/gdelt?q=Seedance", "/big.html", "/loop.html", "/slow.html", "/cut.html",
+                           "/garbled.html"}
+    docs = {row["url"].removeprefix(base): row for row in rows(db, "SELECT url, text, text_source FROM documents")}
+    assert "/garbled.html" in docs  # kept, as it reads
+    failed = {"/big.html", "/loop.html", "/slow.html", "/cut.html"}
+    assert failed <= {path for path, row in docs.items() if row["text_source"] == "feed"} <= failed | {"/garbled.html"}
+    assert docs["/a.html"]["text_source"] == "page"
+    for case in ("/nocharset.html", "/wrongcharset.html"):  # no charset, or a wrong one: the page's <meta> is read
+        assert docs[case]["text_source"] == "page" and "字节跳动发布即梦" in docs[case]["text"]
+    runs = {row["source"]: row["status"] for row in rows(db, "SELECT source, status FROM crawl_runs")}
+    assert runs == {"cases": "partial", "badxml": "failed", "badjson": "failed"}

@@ -14,6 +14,7 @@ from urllib.parse import quote_plus, urljoin, urlsplit
 import scrapy
 from scrapy.http import HtmlResponse, Response
 from twisted.python.failure import Failure
+from w3lib.encoding import html_body_declared_encoding
 
 from crawler.dates import utc_now
 from crawler.downloadermiddlewares.conditional import NotModified
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 # Feeds and APIs named in the topic file are subscriptions, fetched like a feed reader does;
 # robots.txt is obeyed for the article pages they lead to.
 FEED_META = {"dont_obey_robotstxt": True}
+MAX_REPLACEMENT_CHARS = 3  # more undecodable bytes than this: the page's charset is wrong
 
 
 class TopicSpider(scrapy.Spider):
@@ -92,9 +94,11 @@ class TopicSpider(scrapy.Spider):
         if not self.known.claim(document_id(url)):
             self.crawler.stats.inc_value("dedup/skipped_fetch")
             return None
+        # dont_filter: known pages are skipped by ``self.known`` above; Scrapy's duplicate filter would
+        # silently drop a redirect loop's next hop, losing the entry with no error recorded
         return scrapy.Request(
             url, callback=self.parse_article, errback=self.article_failed,
-            cb_kwargs={"entry": entry, "found_via": found_via},
+            cb_kwargs={"entry": entry, "found_via": found_via}, dont_filter=True,
         )
 
     def parse_article(self, response: Response, entry: Entry, found_via: str | None) -> Iterator[Document]:
@@ -102,9 +106,25 @@ class TopicSpider(scrapy.Spider):
             self.record_error(response.url, f"not an HTML page ({response.headers.get('Content-Type', b'').decode()})")
             yield self.entry_document(entry, found_via)
             return
+        response = self.decoded(response)
         document = self.entry_document(entry, found_via, url=canonical_url(response))
         document.html = response.text
         yield document
+
+    def decoded(self, response: HtmlResponse) -> HtmlResponse:
+        """The page, re-read in the charset its own ``<meta>`` declares when the HTTP header's charset garbles
+        it; a page garbled either way is kept as it reads, and recorded."""
+        garbled = response.text.count("\ufffd")
+        if garbled <= MAX_REPLACEMENT_CHARS:
+            return response
+        declared = html_body_declared_encoding(response.body)
+        if declared:
+            fixed = response.replace(encoding=declared)
+            if fixed.text.count("\ufffd") <= MAX_REPLACEMENT_CHARS:
+                self.crawler.stats.inc_value("source/charset_corrected")
+                return fixed
+        self.record_error(response.url, f"garbled text: {garbled} invalid characters in charset {response.encoding}")
+        return response
 
     def article_failed(self, failure: Failure) -> Iterator[Document]:
         request = failure.request
