@@ -177,3 +177,30 @@ def test_schedule_pauses_a_source_after_its_error_budget(site, tmp_path):
     finally:
         daemon.kill()
     assert "broken resumed" in daemon.log()
+
+
+SLOW_FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Slow</title><link>/</link>
+""" + "".join(f"<item><title>Seedance 2.0 story {n}</title><link>/s{n}.html</link></item>\n" for n in range(12)) + "</channel></rss>"
+
+
+def test_schedule_sigint_lets_the_running_crawl_write_its_batch(tmp_path):
+    site = busy_site(tmp_path / "site", {f"/s{n}.html": {"file": "a.html", "delay": 0.6} for n in range(12)})
+    (site / "slow.xml").write_text(SLOW_FEED, encoding="utf-8")
+    db = tmp_path / "sigint.duckdb"
+    with ReplayServer(site) as server:
+        topic = write_topic(tmp_path / "topic.toml", [
+            {"name": "slow", "kind": "feed", "url": server.url + "/slow.xml", "interval": "1h"}])
+        # rows stay buffered until the crawl closes: only a clean stop writes them
+        daemon = Daemon(tmp_path, topic, db, "--set", "STORE_BATCH_SIZE=1000", "--set", "STORE_FLUSH_SECONDS=600",
+                        "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
+        try:
+            wait_for(lambda: sum(path.startswith("/s") for _m, path, _h in server.requests) >= 5, what="pages fetched")
+            assert daemon.stop(signal.SIGINT) == 0
+        finally:
+            daemon.kill()
+        served = sum(path.startswith("/s") for _m, path, _h in server.requests)  # the feed and its pages
+    [(source, status, _started, _finished)] = runs(db)
+    assert (source, status) == ("slow", "shutdown")
+    _columns, [(stored,)] = Database(db).query("SELECT count(*) FROM documents")
+    assert stored == served - 1 >= 4  # every page fetched before the stop (the feed aside), written on close
+    assert "slow: crawl stopped for shutdown" in daemon.log()
