@@ -491,3 +491,48 @@ def test_topic_social_sources_search_the_topic_queries_and_privacy_switch_defaul
     shipped = {s.kind: s for s in load_topic().sources}
     assert {"reddit", "hackernews", "bluesky", "mastodon"} <= set(shipped)
     assert shipped["bluesky"].url == "https://public.api.bsky.app" and shipped["hackernews"].url == "https://hn.algolia.com"
+
+
+# -- Telegram (t.me/s/NAME preview pages in Telegram's markup, written by crawler/replay/social.py) -------------
+
+@pytest.fixture(scope="module")
+def telegram(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("telegram")
+    now = datetime.now(timezone.utc)
+    messages = [social.telegram_message("seedwatch", 10 + i + (i >= 3), f"Seedance clip number {i} <b>wow</b>",
+                                        now - timedelta(hours=10 - i), views=f"{i + 1}.5K", reactions=("7", "1.2K"))
+                for i in range(6)]
+    messages.insert(3, social.telegram_message("seedwatch", 13, None, now - timedelta(hours=7)))  # photo, no text
+    files = {"/_t/1.html": social.telegram_page("seedwatch", "Seed Watch", messages[4:], before=14),
+             "/_t/2.html": social.telegram_page("seedwatch", "Seed Watch", messages[:4]),
+             "/_t/empty.html": social.telegram_page("quiet", "Quiet", [])}
+    routes = {"/s/seedwatch": {"file": "_t/1.html", "sequence": [RATE_LIMITED, {}]},
+              "/s/seedwatch?before=14": {"file": "_t/2.html"}, "/s/quiet": {"file": "_t/empty.html"},
+              "/s/nosuchchannel": {"body": '<html><body><div class="tgme_page"><div class="tgme_page_title">'
+                                           "Telegram – a new era of messaging</div></div></body></html>"}}
+    server = serve(tmp / "site", files, routes)
+    source = {"name": "tg", "kind": "telegram", "channels": ["seedwatch", "quiet", "nosuchchannel"]}
+    crawl = crawl_twice(tmp, server, source, ["Seedance"])
+    yield crawl
+    server.stop()
+
+
+def test_telegram_reads_channel_previews_with_views_and_reactions(telegram):
+    db, server = telegram["db"], telegram["server"]
+    docs = {r["platform_id"]: r for r in rows(db, "SELECT * FROM documents ORDER BY platform_id")}
+    assert set(docs) == {f"seedwatch/{n}" for n in (10, 11, 12, 14, 15, 16)}  # 13 is a photo without text
+    doc = docs["seedwatch/12"]
+    assert doc["url"] == "https://t.me/seedwatch/12" and doc["author"] == "seedwatch" and doc["kind"] == "post"
+    assert doc["text"] == "Seedance clip number 2 wow" and doc["text_source"] == "api"
+    snapshot = {r["doc_id"]: r for r in telegram["first_snapshots"]}[doc["id"]]
+    assert (snapshot["views"], snapshot["likes"]) == (3500, 1207)
+    assert "/s/seedwatch?before=14" in [p for _, p, _ in server.requests]
+    assert_rate_limit_waited(server, "/s/seedwatch")
+    errors = errors_of(db)
+    assert len(errors) == 2 and all(e["url"].endswith("/s/nosuchchannel") and "not a Telegram channel" in e["reason"]
+                                    for e in errors)
+    assert {r["query"] for r in rows(db, "SELECT query FROM crawl_state")} == {"seedwatch"}
+
+
+def test_telegram_second_crawl_adds_no_duplicates_and_one_snapshot_per_post(telegram):
+    assert_second_crawl_adds_only_snapshots(telegram, {r["id"] for r in rows(telegram["db"], "SELECT id FROM documents")})

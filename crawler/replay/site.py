@@ -224,7 +224,8 @@ def build_site(root: Path, articles: int = 40, seed: int = 2026) -> dict:
     files["/static/site.css"] = "body{font-family:sans-serif;max-width:70rem;margin:auto}\n"
     files["/static/consent.js"] = "/* cookie consent stub */\n"
     social_files, social_routes, social_sources = build_social(random.Random(seed + 1), records)
-    files.update({path: json.dumps(body, ensure_ascii=False, indent=1) for path, body in social_files.items()})
+    files.update({path: body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, indent=1)
+                  for path, body in social_files.items()})
     routes.update(social_routes)
 
     in_two = [a for a in records if len([s for s in a["links"] if s in outlets]) >= 2]

@@ -148,6 +148,44 @@ def mastodon_status(sid: str, instance: str, username: str, html: str, created: 
             "card": {"url": card_url, "title": "", "type": "link"} if card_url else None, "poll": None}
 
 
+# -- Telegram ------------------------------------------------------------------------------------------
+
+def telegram_message(channel: str, mid: int, html: str | None, created: datetime, views: str = "1.2K",
+                     reactions: tuple[str, ...] = ()) -> str:
+    """One message of a ``t.me/s/NAME`` preview (``html`` None: a photo without caption)."""
+    text = f'<div class="tgme_widget_message_text js-message_text" dir="auto">{html}</div>' if html is not None else (
+        f'<a class="tgme_widget_message_photo_wrap" href="https://t.me/{channel}/{mid}" '
+        'style="width:800px;background-image:url(\'https://cdn4.cdn-telegram.org/file/x.jpg\')"></a>')
+    spans = "".join(f'<span class="tgme_reaction"><i class="emoji"><b>👍</b></i>{count}</span>' for count in reactions)
+    return f"""<div class="tgme_widget_message_wrap js-widget_message_wrap"><div class="tgme_widget_message text_not_supported_wrap js-widget_message" data-post="{channel}/{mid}" data-view="eyJjIjotMTAw">
+<div class="tgme_widget_message_user"><a href="https://t.me/{channel}"><i class="tgme_widget_message_user_photo bgcolor0" data-content="S"></i></a></div>
+<div class="tgme_widget_message_bubble"><i class="tgme_widget_message_bubble_tail"></i>
+<div class="tgme_widget_message_author accent_color"><a class="tgme_widget_message_owner_name" href="https://t.me/{channel}"><span dir="auto">{channel}</span></a></div>
+{text}
+{'<div class="tgme_widget_message_reactions js-message_reactions">' + spans + '</div>' if spans else ''}
+<div class="tgme_widget_message_footer compact js-message_footer"><div class="tgme_widget_message_info short js-message_info">
+<span class="tgme_widget_message_views">{views}</span><span class="copyonclick" data-copy="https://t.me/{channel}/{mid}"></span>
+<span class="tgme_widget_message_meta"><a class="tgme_widget_message_date" href="https://t.me/{channel}/{mid}"><time datetime="{created.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%S+00:00')}" class="time">{created:%H:%M}</time></a></span>
+</div></div></div></div></div>"""
+
+
+def telegram_page(channel: str, title: str, messages: list[str], before: int | None = None) -> str:
+    """A ``t.me/s/NAME`` channel preview: messages oldest first, a link to older ones (``?before=ID``)."""
+    more = (f'<div class="tgme_widget_message_centered js-messages_more_wrap"><a href="/s/{channel}?before={before}" '
+            f'class="tme_messages_more js-messages_more" data-before="{before}"></a></div>') if before else ""
+    prev = f'<link rel="prev" href="/s/{channel}?before={before}">' if before else ""
+    return f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{title} – Telegram</title>
+<meta property="og:title" content="{title}"><link rel="canonical" href="https://t.me/s/{channel}">{prev}</head>
+<body class="widget_frame_base tgme_webpreview_body"><main class="tgme_main"><div class="tgme_container">
+<div class="tgme_channel_info"><div class="tgme_channel_info_header"><div class="tgme_channel_info_header_title"><span dir="auto">{title}</span></div>
+<div class="tgme_channel_info_header_username"><a href="https://t.me/{channel}">@{channel}</a></div></div></div>
+<section class="tgme_channel_history js-message_history">{more}
+{chr(10).join(messages)}
+</section></div></main></body></html>
+"""
+
+
 # -- the demo's social sources ------------------------------------------------------------------------
 
 def build_social(rng: random.Random, records: list[dict]) -> tuple[dict[str, Any], dict[str, dict], list[dict]]:
@@ -232,7 +270,20 @@ def build_social(rng: random.Random, records: list[dict]) -> tuple[dict[str, Any
     routes[f"/api/v1/timelines/tag/seedance?limit=40&max_id={statuses[half - 1]['id']}"] = {
         "file": "_social/mastodon/tag-2.json"}
 
+    # Telegram: a channel preview, older messages behind ?before=
+    oldest_first = list(reversed(picked))
+    messages = [telegram_message("seedance_watch", 100 + 2 * i, f'{line(a)} <a href="{BASE}{a["canonical_path"]}" '
+                                 f'target="_blank" rel="noopener">{a["outlet"]["name"]}</a>', later(a, 1),
+                                 views=f"{rng.randrange(2, 90)}.{rng.randrange(10)}K", reactions=(str(rng.randrange(300)),))
+                for i, a in enumerate(oldest_first)]
+    messages.insert(2, telegram_message("seedance_watch", 103, None, later(oldest_first[1], 2)))  # a photo, no text
+    files["/_social/telegram/page-1.html"] = telegram_page("seedance_watch", "Seedance Watch", messages[4:], before=106)
+    files["/_social/telegram/page-2.html"] = telegram_page("seedance_watch", "Seedance Watch", messages[:4])
+    routes["/s/seedance_watch"] = {"file": "_social/telegram/page-1.html"}
+    routes["/s/seedance_watch?before=106"] = {"file": "_social/telegram/page-2.html"}
+
     sources = [
+        {"name": "telegram", "kind": "telegram", "path": "", "items": len(picked)},
         {"name": "reddit", "kind": "reddit", "path": "", "items": len(posts)},
         {"name": "hackernews", "kind": "hackernews", "path": "", "items": len(hits)},
         {"name": "bluesky", "kind": "bluesky", "path": "", "items": len(views)},

@@ -9,6 +9,8 @@ from crawler.spiders.bluesky import BlueskySpider
 from crawler.spiders.hackernews import HackerNewsSpider
 from crawler.spiders.mastodon import MastodonSpider
 from crawler.spiders.reddit import RedditSpider
+from crawler.spiders.telegram import TelegramSpider
 
 SPIDERS = {spider.kind: spider for spider in (FeedSpider, NewsSearchSpider, GdeltSpider, SitemapSpider, PageSpider,
-                                              RedditSpider, HackerNewsSpider, BlueskySpider, MastodonSpider)}
+                                              RedditSpider, HackerNewsSpider, BlueskySpider, MastodonSpider,
+                                              TelegramSpider)}
