@@ -1,4 +1,4 @@
-"""The ``seedtrack`` command line: crawl, demo, sql, export, sources, schedule, status. A thin layer over the library modules."""
+"""The ``seedtrack`` command line: crawl, demo, sql, export, sources, schedule, status, tag, eval, retag. A thin layer over the library modules."""
 
 from __future__ import annotations
 
@@ -106,6 +106,75 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def tagger_spec(args: argparse.Namespace):
+    """The crawl's tagger configuration (settings NLP_MODEL, NLP_STANCE_MODEL, NLP_BATCH_SIZE), for this topic."""
+    from crawler import settings
+    from crawler.nlp.tagger import TaggerSpec
+
+    return TaggerSpec.from_topic(load_topic(args.topic), settings.NLP_MODEL, args.stance_model or settings.NLP_STANCE_MODEL,
+                                 settings.NLP_BATCH_SIZE)
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    import json
+
+    from crawler.nlp.tagger import Tagger
+    from crawler.nlp.tagging import InputError, read_jsonl, tag_records
+
+    source = sys.stdin if args.file in (None, "-") else open(args.file, encoding="utf-8")
+    with source:
+        try:
+            records = read_jsonl(source) if args.jsonl else [{"text": source.read()}]
+        except InputError as exc:
+            raise SystemExit(f"seedtrack: error: {args.file or 'stdin'}: {exc}") from None
+    tagger = Tagger(tagger_spec(args))
+    for result in tag_records(tagger, records):
+        print(json.dumps(result, ensure_ascii=False, indent=None if args.jsonl else 2))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from crawler.nlp.datasets import EVAL_SETS, DatasetMissing
+    from crawler.nlp.evaluation import format_report
+    from crawler.nlp.tagger import Tagger
+    from crawler.nlp.tagging import evaluate
+    from crawler.nlp.targets import TargetFinder
+
+    spec = tagger_spec(args)
+    tagger, finder = Tagger(spec), TargetFinder.from_topic(load_topic(args.topic))
+    if args.newsmtsc:
+        import os
+
+        os.environ["SEEDTRACK_NEWSMTSC"] = str(args.newsmtsc)
+    names, missing = args.dataset or list(EVAL_SETS), []
+    print(f"stance model: {tagger.pipeline('en').get_pipe('seedtrack_reception').model.name}")
+    for name in names:
+        try:
+            print(format_report(evaluate(tagger, finder, name, args.limit)))
+        except DatasetMissing as exc:
+            if args.dataset:
+                raise SystemExit(f"seedtrack: error: {exc}") from None
+            missing.append(str(exc))
+    for problem in missing:
+        print(f"skipped {problem}", file=sys.stderr)
+    return 0
+
+
+def cmd_retag(args: argparse.Namespace) -> int:
+    from crawler.retag import retag
+
+    def progress(done: int, todo: int, seconds: float) -> None:
+        if not args.quiet:
+            print(f"retag: {done}/{todo} documents, {done / seconds if seconds else 0:.1f}/s", file=sys.stderr)
+
+    database = Database(args.db)
+    database.migrate()
+    result = retag(database, tagger_spec(args), args.batch_size, args.all, progress)
+    print(f"retagged {result.done} of {result.todo} documents in {result.seconds:.1f} s"
+          if result.todo else "every document is already tagged with this topic and model (use --all to redo)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seedtrack", description=__doc__.split(":")[0] + ".")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -163,6 +232,34 @@ def build_parser() -> argparse.ArgumentParser:
     with_db(st)
     st.add_argument("--format", choices=FORMATS, default="table")
     st.set_defaults(func=cmd_status)
+
+    def with_tagger(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--topic", help="topic file (default: the shipped Seedance topic)")
+        sub.add_argument("--stance-model", choices=("auto", "textcat", "minilm"),
+                         help="stance classifier (default: the NLP_STANCE_MODEL setting)")
+
+    tag = commands.add_parser("tag", help="tag text: stance, frames, entities, actors (JSON out)")
+    tag.add_argument("file", nargs="?", metavar="FILE|-", help="text file, or - / nothing for standard input")
+    tag.add_argument("--jsonl", action="store_true", help='input lines are JSON objects with a "text" field')
+    with_tagger(tag)
+    tag.set_defaults(func=cmd_tag)
+
+    ev = commands.add_parser("eval", help="score the tagger on the labelled sets")
+    ev.add_argument("--dataset", action="append", metavar="NAME",
+                    help="reception, reception-zh, newsmtsc-rw, newsmtsc-mt, reception-train or newsmtsc-train "
+                         "(repeatable; default: the four test sets)")
+    ev.add_argument("--limit", type=int, metavar="N", help="score only the first N examples of each set")
+    ev.add_argument("--newsmtsc", type=Path, metavar="DIR", help="folder with NewsMTSC's jsonl files")
+    with_tagger(ev)
+    ev.set_defaults(func=cmd_eval)
+
+    rt = commands.add_parser("retag", help="analyse stored documents again after a model or topic change")
+    with_db(rt)
+    with_tagger(rt)
+    rt.add_argument("--all", action="store_true", help="redo every document, not only those tagged differently")
+    rt.add_argument("--batch-size", type=int, default=64, help="documents per batch and transaction (default 64)")
+    rt.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    rt.set_defaults(func=cmd_retag)
     return parser
 
 

@@ -29,10 +29,21 @@ DOCUMENT_SCHEMA = pa.schema([
     ("site", _TEXT), ("published_at", _TS), ("fetched_at", _TS), ("lang", _TEXT), ("analysed", pa.bool_()),
     ("relevance", _TEXT), ("matched_terms", pa.list_(_TEXT)), ("word_count", _INT), ("found_via", _TEXT),
     ("run_id", _TEXT), ("platform", _TEXT), ("platform_id", _TEXT), ("parent_id", _TEXT),
+    ("stance", _TEXT), ("stance_score", pa.float64()), ("stance_confidence", pa.float64()),
+    ("stance_evidence", pa.list_(_TEXT)), ("nlp_version", _TEXT),
 ])
 ENTITY_SCHEMA = pa.schema([
     ("doc_id", _TEXT), ("text", _TEXT), ("label", _TEXT), ("norm", _TEXT), ("start_char", _INT), ("end_char", _INT),
 ])
+FRAME_SCHEMA = pa.schema([
+    ("doc_id", _TEXT), ("frame", _TEXT), ("stance", _TEXT), ("score", pa.float64()), ("confidence", pa.float64()),
+])
+ACTOR_SCHEMA = pa.schema([
+    ("doc_id", _TEXT), ("actor", _TEXT), ("label", _TEXT), ("stance", _TEXT), ("score", pa.float64()), ("evidence", _TEXT),
+])
+ANALYSIS_COLUMNS = ("id", "analysed", "stance", "stance_score", "stance_confidence", "stance_evidence", "nlp_version")
+# Tables of rows derived from a document's text by the NLP stage: replaced whenever the document is.
+DERIVED = {"entities": ENTITY_SCHEMA, "frames": FRAME_SCHEMA, "actors": ACTOR_SCHEMA}
 FILTERED_SCHEMA = pa.schema([
     ("id", _TEXT), ("url", _TEXT), ("source", _TEXT), ("reason", _TEXT), ("seen_at", _TS), ("run_id", _TEXT),
     ("text_source", _TEXT),
@@ -181,31 +192,37 @@ class Database:
         errors: Sequence[dict[str, Any]] = (),
         aliases: Sequence[dict[str, Any]] = (),
         engagement: Sequence[dict[str, Any]] = (),
+        frames: Sequence[dict[str, Any]] = (),
+        actors: Sequence[dict[str, Any]] = (),
     ) -> set[str]:
         """Write one batch; returns the ids of documents that were new (entities are kept for those only).
 
         Engagement snapshots are kept for stored documents only, one per document and crawl (run_id).
         """
         try:
-            return self._store(documents, entities, filtered, errors, aliases, engagement)
+            return self._store(documents, entities, filtered, errors, aliases, engagement, frames, actors)
         except duckdb.Error as exc:
             raise DatabaseError(f"could not write a batch to {self.path}: {exc}") from exc
 
-    def _store(self, documents, entities, filtered, errors, aliases, engagement=()) -> set[str]:
+    def _store(self, documents, entities, filtered, errors, aliases, engagement=(), frames=(), actors=()) -> set[str]:
         with self.writing() as con:
             new_ids = {row[0] for row in _insert(con, "documents", documents, DOCUMENT_SCHEMA, "RETURNING id")}
             if new_ids:  # upgraded rows: their old entities go, and a page now on topic leaves `filtered`
                 con.register("stored_ids", pa.table({"id": sorted(new_ids)}))
-                con.execute("DELETE FROM entities WHERE doc_id IN (SELECT id FROM stored_ids)")
+                for table in DERIVED:
+                    con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT id FROM stored_ids)")
                 con.execute("DELETE FROM filtered WHERE id IN (SELECT id FROM stored_ids)")
                 con.unregister("stored_ids")
-            _insert(con, "entities", [e for e in entities if e["doc_id"] in new_ids], ENTITY_SCHEMA)
+            derived = {"entities": entities, "frames": frames, "actors": actors}
+            for table, schema in DERIVED.items():
+                _insert(con, table, [row for row in derived[table] if row["doc_id"] in new_ids], schema)
             _insert(con, "filtered", filtered, FILTERED_SCHEMA)
             _insert(con, "url_aliases", aliases, ALIAS_SCHEMA)
             if aliases:  # a row kept from a feed entry under a link that now leads to a read page is superseded
                 con.register("alias_ids", pa.table({"id": sorted({a["alias_id"] for a in aliases})}))
                 superseded = "SELECT d.id FROM documents d JOIN alias_ids a ON a.id = d.id WHERE d.text_source = 'feed'"
-                con.execute(f"DELETE FROM entities WHERE doc_id IN ({superseded})")
+                for table in DERIVED:
+                    con.execute(f"DELETE FROM {table} WHERE doc_id IN ({superseded})")
                 con.execute(f"DELETE FROM documents WHERE id IN ({superseded})")
                 con.unregister("alias_ids")
             _insert(con, "errors", errors, ERROR_SCHEMA)
@@ -216,6 +233,30 @@ class Database:
                             "WHERE doc_id IN (SELECT id FROM documents) ON CONFLICT DO NOTHING")
                 con.unregister("snapshots")
             return new_ids
+
+    def replace_analysis(self, documents: Sequence[dict[str, Any]], entities: Sequence[dict[str, Any]] = (),
+                         frames: Sequence[dict[str, Any]] = (), actors: Sequence[dict[str, Any]] = ()) -> int:
+        """New NLP results for stored documents, in one transaction: each document's stance columns are
+        updated and its entities, frames and actors replaced. ``documents`` rows: id, analysed, stance,
+        stance_score, stance_confidence, stance_evidence, nlp_version. Returns the rows updated."""
+        if not documents:
+            return 0
+        schema = pa.schema([(c, DOCUMENT_SCHEMA.field(c).type) for c in ANALYSIS_COLUMNS])
+        try:
+            with self.writing() as con:
+                con.register("analysis", _arrow(documents, schema))
+                sets = ", ".join(f"{c} = analysis.{c}" for c in ANALYSIS_COLUMNS if c != "id")
+                updated = con.execute(f"UPDATE documents SET {sets} FROM analysis WHERE documents.id = analysis.id "
+                                      "RETURNING documents.id").fetchall()
+                for table in DERIVED:
+                    con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT id FROM analysis)")
+                con.unregister("analysis")
+                derived = {"entities": entities, "frames": frames, "actors": actors}
+                for table, table_schema in DERIVED.items():
+                    _insert(con, table, derived[table], table_schema)
+                return len(updated)
+        except duckdb.Error as exc:
+            raise DatabaseError(f"could not write new analyses to {self.path}: {exc}") from exc
 
     def record_run(self, run: dict[str, Any]) -> None:
         with self.writing() as con:
@@ -337,5 +378,5 @@ def _explain(exc: duckdb.Error) -> str:
     if isinstance(exc, (duckdb.InvalidInputException, duckdb.PermissionException)) and "read-only" in message.lower():
         return f"{message}\nseedtrack sql opens the database read-only: queries cannot change data."
     if isinstance(exc, duckdb.CatalogException):
-        return f"{message}\nTables: documents, entities, crawl_runs, filtered, errors; views: timeline."
+        return f"{message}\nTables: documents, entities, frames, actors, crawl_runs, filtered, errors; views: timeline, frame_timeline."
     return message

@@ -44,4 +44,5 @@ class Document:
     filtered_reason: str | None = None  # set when the document is not about the topic: stored in `filtered`
     analysed: bool = False
     entities: list[dict[str, Any]] = field(default_factory=list)
+    reception: dict[str, Any] | None = None  # stance, score, confidence, evidence, frames, frame_stances, actors
     run_id: str | None = None

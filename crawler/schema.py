@@ -171,6 +171,41 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    (
+        3,
+        "stance of each document (documents.stance*, nlp_version), frames and actors",
+        [
+            "ALTER TABLE documents ADD COLUMN stance VARCHAR",
+            "ALTER TABLE documents ADD COLUMN stance_score DOUBLE",
+            "ALTER TABLE documents ADD COLUMN stance_confidence DOUBLE",
+            "ALTER TABLE documents ADD COLUMN stance_evidence VARCHAR[]",
+            "ALTER TABLE documents ADD COLUMN nlp_version VARCHAR",
+            """
+            CREATE TABLE frames (
+                doc_id     VARCHAR NOT NULL,
+                frame      VARCHAR NOT NULL,
+                stance     VARCHAR NOT NULL,
+                score      DOUBLE NOT NULL,
+                confidence DOUBLE
+            )
+            """,
+            "CREATE INDEX frames_doc ON frames (doc_id)",
+            """
+            CREATE TABLE actors (
+                doc_id     VARCHAR NOT NULL,
+                actor      VARCHAR NOT NULL,
+                label      VARCHAR NOT NULL,
+                stance     VARCHAR NOT NULL,
+                score      DOUBLE NOT NULL,
+                evidence   VARCHAR
+            )
+            """,
+            "CREATE INDEX actors_doc ON actors (doc_id)",
+        ],
+    )
+)
+
 VIEWS: dict[str, str] = {
     "engagement_latest": """
         SELECT doc_id, observed_at, likes, reposts, replies, views, score
@@ -190,11 +225,31 @@ VIEWS: dict[str, str] = {
                coalesce(sum(eng.reposts), 0)             AS reposts,
                coalesce(sum(eng.replies), 0)             AS replies,
                coalesce(sum(1 + coalesce(eng.likes, 0) + coalesce(eng.reposts, 0) + coalesce(eng.replies, 0)), 0)
-                                                         AS weighted_documents
+                                                         AS weighted_documents,
+               count(*) FILTER (WHERE stance = 'favor')   AS favor,
+               count(*) FILTER (WHERE stance = 'against') AS against,
+               count(*) FILTER (WHERE stance = 'neutral') AS neutral,
+               round(avg(stance_score), 4)                AS mean_stance,
+               round(2.0 * least(count(*) FILTER (WHERE stance = 'favor'), count(*) FILTER (WHERE stance = 'against'))
+                     / nullif(count(stance), 0), 4)      AS controversy
         FROM documents
         LEFT JOIN engagement_latest eng ON eng.doc_id = documents.id
         GROUP BY ALL
         ORDER BY day, source
+    """,
+    "frame_timeline": """
+        SELECT CAST(COALESCE(d.published_at, d.fetched_at) AS DATE) AS day,
+               f.frame,
+               count(*)                                     AS documents,
+               count(*) FILTER (WHERE f.stance = 'favor')   AS favor,
+               count(*) FILTER (WHERE f.stance = 'against') AS against,
+               count(*) FILTER (WHERE f.stance = 'neutral') AS neutral,
+               round(avg(f.score), 4)                       AS mean_stance,
+               round(2.0 * least(count(*) FILTER (WHERE f.stance = 'favor'),
+                                 count(*) FILTER (WHERE f.stance = 'against')) / count(*), 4) AS controversy
+        FROM frames f JOIN documents d ON d.id = f.doc_id
+        GROUP BY ALL
+        ORDER BY day, frame
     """,
 }
 

@@ -19,9 +19,9 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 SOURCE_KINDS = ("feed", "news_search", "gdelt", "sitemap", "page", "reddit", "hackernews", "bluesky", "mastodon",
-                "telegram")
+                "telegram", "youtube")
 SEARCH_KINDS = ("news_search", "gdelt")  # their url is a template with {query}
-SOCIAL_KINDS = ("reddit", "hackernews", "bluesky", "mastodon", "telegram")  # their url is the platform's base URL
+SOCIAL_KINDS = ("reddit", "hackernews", "bluesky", "mastodon", "telegram", "youtube")  # their url is the platform's base URL
 QUERY_KINDS = SEARCH_KINDS + SOCIAL_KINDS  # they send queries (default: [terms].search)
 DEFAULT_TOPIC = Path(__file__).with_name("topics") / "seedance.toml"
 REQUIRED = ...
@@ -341,6 +341,7 @@ SOURCE_OPTIONS = {
     "auth_url": lambda v: _url_problem("feed", v) if isinstance(v, str) else f"must be a URL, got {v!r}",
     "tags": lambda v: _names_problem(v),
     "channels": lambda v: _names_problem(v),
+    "feeds_url": lambda v: _url_problem("feed", v) if isinstance(v, str) else f"must be a URL, got {v!r}",
     "instances": lambda v: None if isinstance(v, list) and all(isinstance(u, str) and not _url_problem("feed", u)
                                                                for u in v) else "must be a list of http(s) URLs",
 }

@@ -1,8 +1,10 @@
-"""Stage 5: entities for English documents, tagged in batches off the crawl's thread.
+"""Stage 5: entities, stance, frames and actors of English and Chinese documents, in batches off the crawl's thread.
 
 Each item waits (without blocking the reactor) until its batch is tagged: a batch goes to the NLP
 runner when it holds ``NLP_BATCH_SIZE`` texts or its first text has waited ``NLP_MAX_WAIT`` seconds.
 Documents in other languages, and off-topic ones, pass straight through with ``analysed = False``.
+Each analysed document carries ``nlp_version`` (``TaggerSpec.version``), so ``seedtrack retag`` can find
+the documents analysed with an older topic or model.
 If tagging fails the documents are still stored with ``analysed = false`` and each one is recorded in
 ``errors``; a missing model stops the crawl before it starts.
 """
@@ -17,21 +19,21 @@ from scrapy.exceptions import NotConfigured
 from crawler.items import Document
 from crawler.nlp.model import installed_model
 from crawler.nlp.runner import shared_runner
+from crawler.nlp.stance_models import STANCE_MODELS
+from crawler.nlp.tagger import LANGUAGES, TaggerSpec
 from crawler.topic import load_topic
 
 logger = logging.getLogger(__name__)
 
-MODEL_LANGUAGES = ("en",)  # what the installed model analyses; the topic's other languages are stored only
-
-
 class NlpPipeline:
-    def __init__(self, crawler, runner, batch_size: int, max_wait: float, languages: tuple[str, ...]):
+    def __init__(self, crawler, runner, batch_size: int, max_wait: float, languages: tuple[str, ...], version: str):
         self.crawler = crawler
         self.stats = crawler.stats
         self.runner = runner
         self.batch_size = batch_size
         self.max_wait = max_wait
         self.languages = languages
+        self.version = version
         self._pending: list[tuple[Document, asyncio.Future]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -42,12 +44,15 @@ class NlpPipeline:
         if not settings.getbool("NLP_ENABLED"):
             raise NotConfigured("NLP_ENABLED is off")
         installed_model(settings.get("NLP_MODEL"))  # fail at start-up, not batch by batch
+        if settings.get("NLP_STANCE_MODEL") not in STANCE_MODELS:
+            raise ValueError(f"NLP_STANCE_MODEL must be one of {', '.join(STANCE_MODELS)}")
         topic = load_topic(settings.get("SEEDTRACK_TOPIC"))
-        runner = shared_runner(
-            topic.entities, settings.get("NLP_MODEL"), settings.getint("NLP_WORKERS"), settings.getint("NLP_BATCH_SIZE")
-        )
-        languages = tuple(lang for lang in topic.languages if lang in MODEL_LANGUAGES)
-        return cls(crawler, runner, settings.getint("NLP_BATCH_SIZE"), settings.getfloat("NLP_MAX_WAIT"), languages)
+        spec = TaggerSpec.from_topic(topic, settings.get("NLP_MODEL"), settings.get("NLP_STANCE_MODEL"),
+                                     settings.getint("NLP_BATCH_SIZE"))
+        runner = shared_runner(spec, settings.getint("NLP_WORKERS"))
+        languages = tuple(lang for lang in topic.languages if lang in LANGUAGES)
+        return cls(crawler, runner, settings.getint("NLP_BATCH_SIZE"), settings.getfloat("NLP_MAX_WAIT"), languages,
+                   spec.version())
 
     async def process_item(self, item: Document) -> Document:
         if item.filtered_reason or not item.text or item.lang not in self.languages:
@@ -74,7 +79,9 @@ class NlpPipeline:
 
     async def _tag(self, batch: list[tuple[Document, asyncio.Future]]) -> None:
         try:
-            results = await asyncio.wrap_future(self.runner.submit([item.text for item, _ in batch]))
+            results = await asyncio.wrap_future(
+                self.runner.submit([item.text for item, _ in batch], [item.lang for item, _ in batch])
+            )
         except Exception as exc:
             logger.exception("NLP failed on a batch of %d documents; they are stored unanalysed", len(batch))
             self.stats.inc_value("nlp/failed", len(batch))
@@ -82,8 +89,10 @@ class NlpPipeline:
                 self.crawler.spider.record_error(item.url, f"NLP failed, stored unanalysed: {exc!r}")
             results = None
         for index, (item, done) in enumerate(batch):
-            if results is not None:
-                item.entities = results[index]
+            if results is not None and results[index] is not None:
+                result = results[index]
+                item.entities = result.pop("entities")
+                item.reception = {**result, "nlp_version": self.version}
                 item.analysed = True
                 self.stats.inc_value("nlp/analysed")
             if not done.done():
@@ -91,3 +100,4 @@ class NlpPipeline:
 
     def close_spider(self) -> None:
         self._flush()
+

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from crawler.database import Database, DatabaseError
 from crawler.dates import utc_now
 from crawler.items import Document
+from crawler.nlp.results import derived_rows, reception_columns
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ def document_row(item: Document) -> dict:
         "analysed": item.analysed, "relevance": item.relevance, "matched_terms": item.matched_terms,
         "word_count": item.word_count, "found_via": item.found_via, "run_id": item.run_id,
         "platform": item.platform, "platform_id": item.platform_id, "parent_id": item.parent_id,
+        **reception_columns(item.reception),
     }
 
 
@@ -86,6 +88,9 @@ class StorePipeline:
         else:
             batch.documents.append(document_row(item))
             batch.entities.extend({"doc_id": item.id, **entity} for entity in item.entities)
+            frames, actors = derived_rows(item.id, item.reception)
+            batch.frames.extend(frames)
+            batch.actors.extend(actors)
             if (snapshot := engagement_row(item)) is not None:
                 batch.engagement.append(snapshot)
         if len(batch) >= self.batch_size:
@@ -181,13 +186,15 @@ class Batch:
     filtered: list[dict] = field(default_factory=list)
     aliases: list[dict] = field(default_factory=list)
     engagement: list[dict] = field(default_factory=list)
+    frames: list[dict] = field(default_factory=list)
+    actors: list[dict] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.documents) + len(self.filtered)
 
     def tables(self) -> dict[str, list[dict]]:
         return {"documents": self.documents, "entities": self.entities, "filtered": self.filtered,
-                "aliases": self.aliases, "engagement": self.engagement}
+                "aliases": self.aliases, "engagement": self.engagement, "frames": self.frames, "actors": self.actors}
 
     def merge(self, later: "Batch") -> "Batch":
         return Batch(*(mine + theirs for mine, theirs in zip(self.tables().values(), later.tables().values())))
@@ -199,6 +206,7 @@ class Batch:
 
         for d in self.documents:
             yield {"documents": [d], "entities": own(self.entities, d["id"]), "aliases": own(self.aliases, d["id"]),
-                   "engagement": own(self.engagement, d["id"])}, d["url"]
+                   "engagement": own(self.engagement, d["id"]), "frames": own(self.frames, d["id"]),
+                   "actors": own(self.actors, d["id"])}, d["url"]
         for f in self.filtered:
             yield {"filtered": [f], "aliases": own(self.aliases, f["id"])}, f["url"]

@@ -15,3 +15,12 @@ def replay(tmp_path_factory):
     manifest = build_site(root, articles=40)
     with ReplayServer(root) as server:
         yield server, manifest
+
+
+@pytest.fixture(scope="session")
+def tagger():
+    """The crawl's tagger for the shipped topic, with the shipped default stance model; loaded once."""
+    from crawler.nlp.tagger import Tagger, TaggerSpec
+    from crawler.topic import load_topic
+
+    return Tagger(TaggerSpec.from_topic(load_topic(), stance_model="textcat"))

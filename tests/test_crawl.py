@@ -121,15 +121,42 @@ def test_crawl_one_source_resolves_links_to_publisher_pages(crawled, source, tmp
     assert listed <= {row["url"] for row in stored}
 
 
-def test_crawl_stores_chinese_text_unanalysed(crawled):
+def test_crawl_analyses_chinese_text(crawled):
     db, manifest = crawled["db"], crawled["manifest"]
-    chinese = rows(db, "SELECT title, lang, analysed, text FROM documents WHERE lang = 'zh'")
+    chinese = rows(db, "SELECT id, title, lang, analysed, stance, text FROM documents WHERE lang = 'zh'")
     expected = [a for a in manifest["articles"] if a["lang"] == "zh" and a["on_topic"] and linked(a)]
     assert len(chinese) == len(expected) > 0
     for row in chinese:
-        assert row["lang"] == "zh" and row["analysed"] is False
+        assert row["analysed"] is True and row["stance"] in ("favor", "against", "neutral")
         assert any("\u4e00" <= ch <= "\u9fff" for ch in row["title"])
-    assert rows(db, "SELECT count(*) AS n FROM entities e JOIN documents d ON d.id = e.doc_id WHERE d.lang = 'zh'")[0]["n"] == 0
+    norms = {r["norm"] for r in rows(db, "SELECT e.norm FROM entities e JOIN documents d ON d.id = e.doc_id "
+                                         "WHERE d.lang = 'zh'")}
+    assert "Seedance 2.0" in norms  # found by the topic's names in jieba-segmented text
+
+
+def test_crawl_stores_stance_frames_and_actors(crawled):
+    db, manifest = crawled["db"], crawled["manifest"]
+    docs = rows(db, "SELECT id, url, stance, stance_score, stance_confidence, stance_evidence, nlp_version "
+                    "FROM documents WHERE analysed")
+    assert docs and len({d["nlp_version"] for d in docs}) == 1
+    for d in docs:
+        assert d["stance"] in ("favor", "against", "neutral") and -1 <= d["stance_score"] <= 1
+        assert 0 <= d["stance_confidence"] <= 1 and isinstance(d["stance_evidence"], list)
+    frames = rows(db, "SELECT f.frame, f.stance, f.score FROM frames f JOIN documents d ON d.id = f.doc_id")
+    assert {f["frame"] for f in frames} >= {"copyright", "privacy", "geopolitics"}
+    assert rows(db, "SELECT count(*) AS n FROM frames WHERE doc_id NOT IN (SELECT id FROM documents)")[0]["n"] == 0
+    assert rows(db, "SELECT count(*) AS n FROM actors")[0]["n"] > 0
+    # the replay site's articles are labelled: articles written for the topic score above those written against it
+    labels = {article_url(crawled["server"], a): a["stance"] for a in manifest["articles"] if a["stance"]}
+    scores = {label: [d["stance_score"] for d in docs if labels.get(d["url"]) == label] for label in ("favor", "against")}
+    assert len(scores["favor"]) >= 4 and len(scores["against"]) >= 4
+    assert sum(scores["favor"]) / len(scores["favor"]) > sum(scores["against"]) / len(scores["against"])
+    timeline = rows(db, "SELECT favor, against, neutral, mean_stance, controversy FROM timeline")
+    assert sum(t["favor"] + t["against"] + t["neutral"] for t in timeline) == len(docs)
+    assert all(t["controversy"] is None or 0 <= t["controversy"] <= 1 for t in timeline)
+    by_frame = rows(db, "SELECT frame, sum(documents) AS n FROM frame_timeline GROUP BY frame")
+    assert {f["frame"]: f["n"] for f in by_frame} == {
+        name: sum(1 for f in frames if f["frame"] == name) for name in {f["frame"] for f in frames}}
 
 
 def test_crawl_tags_entities_with_topic_aliases(crawled):

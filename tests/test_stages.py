@@ -470,13 +470,14 @@ def test_nlp_stage_tags_english_in_batches(tmp_path):
     stage = NlpPipeline.from_crawler(crawler)
     items = [nlp_doc(text) for text in ENGLISH]
     chinese = nlp_doc("字节跳动发布即梦Seedance 2.0视频模型，美国电影协会表示抗议。", lang="zh")
+    french = nlp_doc("ByteDance a lancé Seedance 2.0, et la MPA proteste.", lang="fr")
     off_topic = nlp_doc("ByteDance and Netflix news.", filtered_reason="no topic term")
 
     async def crawl():
-        return await asyncio.gather(*(stage.process_item(item) for item in [*items, chinese, off_topic]))
+        return await asyncio.gather(*(stage.process_item(item) for item in [*items, chinese, french, off_topic]))
 
     results = asyncio.run(crawl())
-    assert results == [*items, chinese, off_topic]  # every item comes back, in order
+    assert results == [*items, chinese, french, off_topic]  # every item comes back, in order
     assert all(item.analysed for item in items)
     found = [{(e["text"], e["label"], e["norm"]) for e in item.entities} for item in items]
     assert ("ByteDance", "ORG", "ByteDance") in found[0]
@@ -488,9 +489,13 @@ def test_nlp_stage_tags_english_in_batches(tmp_path):
     assert ("Google Veo 3", "PRODUCT", "Veo") in found[3]
     entity = items[0].entities[0]
     assert ENGLISH[0][entity["start_char"]:entity["end_char"]] == entity["text"]
-    assert (chinese.analysed, chinese.entities) == (False, [])
+    assert chinese.analysed  # segmented by jieba, entities found by the topic's names
+    assert {(e["text"], e["norm"]) for e in chinese.entities} >= {("字节跳动", "ByteDance"), ("即梦", "Jimeng")}
+    assert all(item.reception["stance"] in ("favor", "against", "neutral") for item in [*items, chinese])
+    assert len({item.reception["nlp_version"] for item in [*items, chinese]}) == 1
+    assert (french.analysed, french.entities, french.reception) == (False, [], None)  # stored, marked not analysed
     assert (off_topic.analysed, off_topic.entities) == (False, [])
-    assert crawler.stats.get_value("nlp/analysed") == 5  # a full batch of 4, then 1 after NLP_MAX_WAIT
+    assert crawler.stats.get_value("nlp/analysed") == 6  # a full batch of 4, then 2 after NLP_MAX_WAIT
     assert crawler.stats.get_value("nlp/skipped") == 2
 
 

@@ -1,5 +1,6 @@
 """The project's spaCy components, registered by factory so a pipeline can be built from config.
 
+``seedtrack_name_entities`` finds the topic's entities by name (for Chinese, which has no NER model here);
 ``seedtrack_entity_norm`` gives every entity ``ent._.norm``: the topic's canonical name when the entity
 text is one of its aliases ("MPA", "the Motion Picture Association" -> "Motion Picture Association"),
 otherwise the entity text with its whitespace folded. Its ``aliases`` config is ``crawler.topic.alias_map``.
@@ -8,7 +9,7 @@ otherwise the entity text with its whitespace folded. Its ``aliases`` config is 
 from __future__ import annotations
 
 import re
-from typing import Dict
+from typing import Dict, List
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -38,3 +39,36 @@ class EntityNormalizer:
 )
 def make_entity_normalizer(nlp: Language, name: str, aliases: Dict[str, str]) -> EntityNormalizer:
     return EntityNormalizer(aliases)
+
+
+class NameEntities:
+    """Entities found by the topic's names and aliases alone: for languages without an NER model (Chinese)."""
+
+    def __init__(self, entities: List[list]):
+        from crawler.nlp.targets import name_pattern
+
+        self.labels: Dict[str, str] = {}
+        names = []
+        for name, label, aliases in entities:
+            for alias in (name, *aliases):
+                self.labels.setdefault(alias.casefold(), label)
+                names.append(alias)
+        self.pattern = name_pattern(names)
+
+    def __call__(self, doc: Doc) -> Doc:
+        if self.pattern is None:
+            return doc
+        spans, taken = [], set()
+        for match in self.pattern.finditer(doc.text):
+            span = doc.char_span(*match.span(), label=self.labels.get(match.group().casefold(), "ORG"),
+                                 alignment_mode="expand")
+            if span is not None and not taken.intersection(range(span.start, span.end)):
+                spans.append(span)
+                taken.update(range(span.start, span.end))
+        doc.ents = spans
+        return doc
+
+
+@Language.factory("seedtrack_name_entities", default_config={"entities": []}, assigns=["doc.ents"])
+def make_name_entities(nlp: Language, name: str, entities: List[list]) -> NameEntities:
+    return NameEntities(entities)

@@ -13,33 +13,32 @@ import multiprocessing
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, Sequence
 
-from crawler.nlp.tagger import Tagger
+from crawler.nlp.tagger import Tagger, TaggerSpec
 
 _worker_tagger: Tagger | None = None
-_thread_taggers: dict[tuple, Tagger] = {}
+_thread_taggers: dict[TaggerSpec, Tagger] = {}
 
 
-def _init_worker(entities: tuple, model: str | None, batch_size: int) -> None:
+def _init_worker(spec: TaggerSpec) -> None:
     global _worker_tagger
-    _worker_tagger = Tagger(entities, model, batch_size)
+    _worker_tagger = Tagger(spec)
 
 
-def _tag_in_worker(texts: Sequence[str]) -> list[list[dict[str, Any]]]:
+def _analyse_in_worker(texts: Sequence[str], langs: Sequence[str]) -> list[dict[str, Any] | None]:
     assert _worker_tagger is not None, "worker initialiser did not run"
-    return _worker_tagger.tag(texts)
+    return _worker_tagger.analyse(texts, langs)
 
 
-def thread_tagger(entities: tuple, model: str | None, batch_size: int) -> Tagger:
+def thread_tagger(spec: TaggerSpec) -> Tagger:
     """The process's tagger for this configuration, loaded on first use."""
-    key = (entities, model, batch_size)
-    if key not in _thread_taggers:
-        _thread_taggers[key] = Tagger(entities, model, batch_size)
-    return _thread_taggers[key]
+    if spec not in _thread_taggers:
+        _thread_taggers[spec] = Tagger(spec)
+    return _thread_taggers[spec]
 
 
 class NlpRunner:
-    def __init__(self, entities: tuple, model: str | None = None, workers: int = 1, batch_size: int = 32):
-        self.entities, self.model, self.workers, self.batch_size = entities, model, workers, batch_size
+    def __init__(self, spec: TaggerSpec, workers: int = 1):
+        self.spec, self.workers = spec, workers
         self._executor: Executor | None = None
 
     def _get_executor(self) -> Executor:
@@ -49,18 +48,18 @@ class NlpRunner:
                     max_workers=self.workers,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_init_worker,
-                    initargs=(self.entities, self.model, self.batch_size),
+                    initargs=(self.spec,),
                 )
             else:
                 self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seedtrack-nlp")
         return self._executor
 
-    def submit(self, texts: Sequence[str]) -> Future:
-        """Tag a batch; the future's result is one entity list per text, in order."""
+    def submit(self, texts: Sequence[str], langs: Sequence[str]) -> Future:
+        """Analyse a batch; the future's result is one ``Tagger.analyse`` result per text, in order."""
         executor = self._get_executor()
         if self.workers > 0:
-            return executor.submit(_tag_in_worker, list(texts))
-        return executor.submit(lambda: thread_tagger(self.entities, self.model, self.batch_size).tag(texts))
+            return executor.submit(_analyse_in_worker, list(texts), list(langs))
+        return executor.submit(lambda: thread_tagger(self.spec).analyse(texts, langs))
 
     def close(self) -> None:
         if self._executor is not None:
@@ -68,13 +67,13 @@ class NlpRunner:
             self._executor = None
 
 
-_runners: dict[tuple, NlpRunner] = {}
+_runners: dict[tuple[TaggerSpec, int], NlpRunner] = {}
 
 
-def shared_runner(entities: tuple, model: str | None, workers: int, batch_size: int) -> NlpRunner:
-    key = (entities, model, workers, batch_size)
+def shared_runner(spec: TaggerSpec, workers: int) -> NlpRunner:
+    key = (spec, workers)
     if key not in _runners:
-        _runners[key] = NlpRunner(entities, model, workers, batch_size)
+        _runners[key] = NlpRunner(spec, workers)
     return _runners[key]
 
 

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -24,6 +25,7 @@ MODELS_DIR = Path(__file__).with_name("models")
 TEXTCAT_DIR = MODELS_DIR / "stance-textcat"
 MINILM_HEAD = MODELS_DIR / "stance-minilm-head.json"
 ZH_LEXICON = Path(__file__).with_name("lexicons") / "zh.toml"
+EN_LEXICON = ZH_LEXICON.with_name("en.toml")
 STANCE_MODELS = ("auto", "textcat", "minilm")
 WINDOW_CHARS = 60  # context either side of the target that the MiniLM head also sees
 
@@ -35,8 +37,40 @@ class StanceModelMissing(RuntimeError):
     pass
 
 
+_CLAUSE = re.compile(r"[,;:.!?]|\bbut\b|\byet\b", re.IGNORECASE)
+
+
+class EnglishCues:
+    """Praise and criticism cue words (``lexicons/en.toml``), flipped after a negator a few words before."""
+
+    def __init__(self, path: Path = EN_LEXICON):
+        lexicon = tomllib.loads(path.read_text(encoding="utf-8"))
+        words = {**{w: "LEXPOS" for w in lexicon["positive"]}, **{w: "LEXNEG" for w in lexicon["negative"]}}
+        self.kind = {w.lower(): k for w, k in words.items()}
+        alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        self.pattern = re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.IGNORECASE)
+        negators = "|".join(re.escape(n) for n in sorted(lexicon["negators"], key=len, reverse=True))
+        self.negated = re.compile(rf"(?:^|\W)(?:{negators})(?:\W+\w+){{0,2}}\W*$", re.IGNORECASE)
+
+    def tokens(self, text: str) -> list[str]:
+        out = []
+        for match in self.pattern.finditer(text):
+            kind = self.kind[match.group().lower()]
+            clause = _CLAUSE.split(text[max(0, match.start() - 40) : match.start()])[-1]
+            if self.negated.search(clause):
+                kind = "LEXNEG" if kind == "LEXPOS" else "LEXPOS"
+            out.append(kind)
+        return out
+
+
+@functools.lru_cache(maxsize=1)
+def english_cues() -> EnglishCues:
+    return EnglishCues()
+
+
 def mark_target(text: str, spans: Spans) -> str:
-    """The sentence with each target mention wrapped in marker words the classifiers were trained with."""
+    """The sentence with each target mention wrapped in marker words, and one cue token per praise or
+    criticism word appended: the textcat model's input, in training and in use alike."""
     out, last = [], 0
     for start, end in sorted(spans):
         if start < last:
@@ -44,7 +78,7 @@ def mark_target(text: str, spans: Spans) -> str:
         out += [text[last:start], f" TARGET {text[start:end]} ENDTARGET "]
         last = end
     out.append(text[last:])
-    return "".join(out)
+    return " ".join(["".join(out), *english_cues().tokens(text)])
 
 
 def _bracket(text: str, spans: Spans) -> str:
@@ -126,7 +160,8 @@ class MinilmStance:
 
 
 class ChineseLexiconStance:
-    """Counts praise and criticism cue words; a negator just before a cue flips it ("不惊艳")."""
+    """Counts praise and criticism cue words; a negator just before a cue flips it ("不惊艳"), except in words
+    that only look negative ("非常" very, "无比" incomparably, "不断" constantly)."""
 
     name = "lexicon-zh"
 
@@ -135,12 +170,22 @@ class ChineseLexiconStance:
         self.positive = re.compile("|".join(map(re.escape, sorted(lexicon["positive"], key=len, reverse=True))))
         self.negative = re.compile("|".join(map(re.escape, sorted(lexicon["negative"], key=len, reverse=True))))
         self.negators = tuple(lexicon["negators"])
+        self.not_negations = tuple(lexicon["not_negations"])
+
+    def _negated(self, text: str, start: int) -> bool:
+        """A negator ends right before the cue, or one character before it ("不太惊艳")."""
+        for gap in (0, 1):
+            end = start - gap
+            for neg in self.negators:
+                at = end - len(neg)
+                if at >= 0 and text.startswith(neg, at) and not text.startswith(self.not_negations, at):
+                    return True
+        return False
 
     def _count(self, pattern: re.Pattern[str], text: str) -> tuple[int, int]:
         kept = flipped = 0
         for match in pattern.finditer(text):
-            before = text[max(0, match.start() - 3) : match.start()]
-            if any(before.endswith(neg) or neg in before[-2:] for neg in self.negators):
+            if self._negated(text, match.start()):
                 flipped += 1
             else:
                 kept += 1
@@ -168,6 +213,13 @@ def load_stance_model(name: str = "auto"):
     if name == "minilm" or (name == "auto" and minilm_available()):
         return MinilmStance()
     return TextcatStance()
+
+
+def model_files(name: str) -> list[Path]:
+    """The shipped files a stance model's predictions depend on."""
+    if name == "minilm":
+        return [MINILM_HEAD, ZH_LEXICON]
+    return [p for p in TEXTCAT_DIR.rglob("*") if p.is_file()] + [EN_LEXICON, ZH_LEXICON]
 
 
 def resolved_name(name: str = "auto") -> str:

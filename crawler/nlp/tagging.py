@@ -1,0 +1,86 @@
+"""Tagging outside a crawl: ``seedtrack tag`` (text or JSON lines in, JSON out) and ``seedtrack eval``.
+
+``tag`` detects each text's language, analyses English and Chinese with the crawl's own tagger (one
+``nlp.pipe`` call per batch and language) and marks other languages as not analysed. ``eval`` scores the
+full tagger on the project's reception sets (the target found from the topic, as in a crawl, plus
+per-frame precision and recall) and the stance classifier alone on NewsMTSC (whose targets are given).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Iterable, Iterator
+
+from crawler.language import detect_language
+from crawler.nlp import datasets
+from crawler.nlp.evaluation import Report, score
+from crawler.nlp.tagger import LANGUAGES, Tagger
+from crawler.nlp.targets import TargetFinder
+
+BATCH = 64
+
+
+class InputError(ValueError):
+    pass
+
+
+def read_jsonl(lines: Iterable[str]) -> list[dict[str, Any]]:
+    """Every line a JSON object with a string ``text``; InputError naming the first bad line."""
+    records = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            raise InputError(f"line {number}: not JSON ({exc})") from exc
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            raise InputError(f'line {number}: expected an object with a "text" string, e.g. {{"text": "..."}}')
+        records.append(record)
+    return records
+
+
+def result_json(analysis: dict[str, Any] | None, lang: str | None) -> dict[str, Any]:
+    if analysis is None:
+        return {"lang": lang, "analysed": False, "stance": None, "stance_score": None, "confidence": None,
+                "frames": [], "frame_stances": {}, "entities": [], "actors": [], "evidence": []}
+    return {
+        "lang": lang, "analysed": True,
+        "stance": analysis["stance"], "stance_score": analysis["score"], "confidence": analysis["confidence"],
+        "frames": analysis["frames"], "frame_stances": analysis["frame_stances"],
+        "entities": [{"text": e["text"], "label": e["label"], "norm": e["norm"]} for e in analysis["entities"]],
+        "actors": analysis["actors"], "evidence": analysis["evidence"],
+    }
+
+
+def tag_records(tagger: Tagger, records: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Each record with the analysis of its ``text`` added, in order; fields other than ``text`` pass through."""
+    for start in range(0, len(records), BATCH):
+        batch = records[start : start + BATCH]
+        langs = [detect_language(r["text"]) for r in batch]
+        analyses = tagger.analyse([r["text"] for r in batch], [lang if lang in LANGUAGES else "-" for lang in langs])
+        for record, lang, analysis in zip(batch, langs, analyses):
+            yield {**{k: v for k, v in record.items() if k != "text"}, **result_json(analysis, lang)}
+
+
+def evaluate(tagger: Tagger, finder: TargetFinder, name: str, limit: int | None = None) -> Report:
+    """Scores on one labelled set; ``limit`` takes the first N examples (for a quick check)."""
+    if name in datasets.RECEPTION:
+        examples = datasets.load(name, finder.spans)[:limit]
+        lang = "zh" if name.endswith("-zh") else "en"
+        started = time.perf_counter()
+        results = tagger.analyse([e.text for e in examples], [lang] * len(examples))
+        elapsed = time.perf_counter() - started
+        report = score(name, [e.label for e in examples], [r["stance"] for r in results],
+                       [e.frames for e in examples], [r["frames"] for r in results])
+    else:
+        examples = datasets.load(name)[:limit]
+        classifier = tagger.pipeline("en").get_pipe("seedtrack_reception").model
+        started = time.perf_counter()
+        probabilities = classifier.predict([(e.text, e.spans) for e in examples])
+        elapsed = time.perf_counter() - started
+        predicted = [datasets.LABELS[max(range(3), key=p.__getitem__)] for p in probabilities]
+        report = score(name, [e.label for e in examples], predicted)
+    report.docs_per_second = len(examples) / elapsed if elapsed else 0.0
+    return report

@@ -1,0 +1,69 @@
+"""Stance, frames and actors from the real spaCy pipeline and the shipped stance model."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.model
+
+
+def analyse(tagger, text: str, lang: str = "en") -> dict:
+    (result,) = tagger.analyse([text], [lang])
+    return result
+
+
+def test_reception_other_company_does_not_turn_the_topic(tagger):
+    praise = "Seedance 2.0 produced stunning, cinematic clips that impressed reviewers."
+    rival = "OpenAI's Sora was criticised for glitchy, disappointing output and lost users."
+    alone = analyse(tagger, praise)
+    both = analyse(tagger, f"{praise} {rival}")
+    assert alone["stance"] == both["stance"] == "favor"
+    assert both["evidence"] == [praise]  # the rival's sentence is not evidence about the topic
+    assert analyse(tagger, rival)["confidence"] == 0.0  # about a rival only: no stance sentence at all
+
+
+def test_reception_report_of_opposition_counts_against(tagger):
+    result = analyse(tagger, "Disney sent ByteDance a cease-and-desist letter, accusing Seedance 2.0 of "
+                             "stealing its characters in a massive copyright infringement.")
+    assert result["stance"] == "against" and result["score"] < 0
+    assert "copyright" in result["frames"]
+    assert result["frame_stances"]["copyright"]["stance"] == "against"
+
+
+def test_reception_actors_resolve_aliases(tagger):
+    text = ("The MPA said Seedance 2.0 engaged in unauthorized use of copyrighted works on a massive scale. "
+            "Later the Motion Picture Association said ByteDance must stop the infringement.")
+    result = analyse(tagger, text)
+    actors = {a["actor"]: a for a in result["actors"]}
+    assert list(actors) == ["Motion Picture Association"]  # "MPA" and the full name are one actor
+    assert actors["Motion Picture Association"]["label"] == "ORG"
+    assert actors["Motion Picture Association"]["evidence"].startswith("The MPA said")
+
+
+def test_reception_quote_is_the_actors_evidence(tagger):
+    text = 'Elon Musk shared a Seedance 2.0 clip and wrote: "It\'s happening fast."'
+    (actor,) = analyse(tagger, text)["actors"]
+    assert (actor["actor"], actor["evidence"]) == ("Elon Musk", "It's happening fast.")
+
+
+def test_reception_chinese_is_segmented_matched_and_scored(tagger):
+    result = analyse(tagger, "美国电影协会指控即梦的Seedance 2.0严重侵权，迪士尼也发出了律师函。", "zh")
+    assert {e["norm"] for e in result["entities"]} >= {"Motion Picture Association", "Jimeng", "Seedance 2.0", "Disney"}
+    assert result["stance"] == "against" and "copyright" in result["frames"]
+    praise = analyse(tagger, "Seedance 2.0的画面效果非常惊艳，网友纷纷点赞。", "zh")
+    assert praise["stance"] == "favor"
+
+
+def test_reception_neutral_report_stays_neutral(tagger):
+    result = analyse(tagger, "ByteDance released Seedance 2.0 on February 12. The model is available in the Jimeng app.")
+    assert result["stance"] == "neutral"
+    assert "business" in result["frames"]
+
+
+def test_reception_batches_keep_order(tagger):
+    texts = ["Seedance 2.0 is amazing and the best video model ever made.",
+             "字节跳动发布Seedance 2.0。",
+             "Hollywood studios sued ByteDance over Seedance 2.0 copyright infringement."]
+    results = tagger.analyse(texts + ["Texte en français sur Seedance."], ["en", "zh", "en", "fr"])
+    assert [r["stance"] for r in results[:3]] == ["favor", "neutral", "against"]
+    assert results[3] is None  # other languages are not analysed
