@@ -28,7 +28,8 @@ EXAMPLE_QUERIES = (
 )
 
 
-DEMO_SOCIAL_OPTIONS = {"mastodon": {"tags": ["seedance"]}, "telegram": {"channels": ["seedance_watch"]}}
+DEMO_SOCIAL_OPTIONS = {"mastodon": {"tags": ["seedance"]}, "telegram": {"channels": ["seedance_watch"]},
+                       "youtube": {"channels": ["UCseedancedemo0000000000"]}}
 
 # The replay site names its search feeds by product; both are the news_search kind.
 SITE_KINDS = {"google_news": "news_search", "bing_news": "news_search"}
@@ -44,7 +45,8 @@ def demo_sources(manifest: dict, base_url: str) -> list[Source]:
         for entry in manifest["sources"]
     ] + [
         Source(name=entry["name"], kind=entry["kind"], url=base_url, queries=("Seedance",),
-               options={"download_delay": 0, **DEMO_SOCIAL_OPTIONS.get(entry["kind"], {})})
+               options={"download_delay": 0, **DEMO_SOCIAL_OPTIONS.get(entry["kind"], {}),
+                        **({"feeds_url": base_url} if entry["kind"] == "youtube" else {})})
         for entry in manifest.get("social_sources", ())
     ]
 

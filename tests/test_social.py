@@ -12,6 +12,7 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 
+import feedparser
 import pytest
 
 from crawler.replay import social
@@ -536,3 +537,90 @@ def test_telegram_reads_channel_previews_with_views_and_reactions(telegram):
 
 def test_telegram_second_crawl_adds_no_duplicates_and_one_snapshot_per_post(telegram):
     assert_second_crawl_adds_only_snapshots(telegram, {r["id"] for r in rows(telegram["db"], "SELECT id FROM documents")})
+
+
+# -- YouTube: the Data API v3 (format written by crawler/replay/social.py) and a real channel Atom feed ------------
+
+YOUTUBE_KEY = "AIza-test-key-never-logged"
+
+
+@pytest.fixture(scope="module")
+def youtube(tmp_path_factory):
+    from urllib.parse import urlencode
+
+    tmp = tmp_path_factory.mktemp("youtube")
+    now = datetime.now(timezone.utc)
+    videos = [social.youtube_video(f"vid{i:08d}", f"Seedance 2.0 test {i}", f"Clip {i} made with Seedance",
+                                   now - timedelta(hours=i + 1), views=1000 * (i + 1), likes=10 * i, comments=i)
+              for i in range(5)]
+    gone = social.youtube_video("gone0000000", "Seedance clip since deleted", "", now - timedelta(hours=2))
+
+    def lookup(found):
+        return "/youtube/v3/videos?" + urlencode({"part": "snippet,statistics", "id": ",".join(v["id"] for v in found),
+                                                  "maxResults": 50})
+    search = "/youtube/v3/search?part=snippet&q={}&type=video&order=date&maxResults=50"
+    page1, page2 = videos[:2] + [gone], videos[2:]
+    files = {"/_y/s1.json": social.youtube_search_page(page1, "CAIQAA"), "/_y/s2.json": social.youtube_search_page(page2),
+             "/_y/all.json": social.youtube_search_page(videos), "/_y/v1.json": social.youtube_videos_page(videos[:2]),
+             "/_y/v2.json": social.youtube_videos_page(page2), "/_y/vall.json": social.youtube_videos_page(videos),
+             "/_y/empty.json": social.youtube_search_page([]),
+             "/_y/channel.xml": (REALDATA / "feedjira-sample-feeds" / "youtube_atom.xml").read_text(encoding="utf-8")}
+    routes = {search.format("Seedance"): {"file": "_y/s1.json", "sequence": [RATE_LIMITED, {}]},
+              search.format("Seedance") + "&pageToken=CAIQAA": {"file": "_y/s2.json"},
+              search.format("nothing"): {"file": "_y/empty.json"},
+              search.format("broken"): {"body": '{"kind": "youtube#searchListResponse", "items": [', "content_type":
+                                        "application/json"},
+              "/youtube/v3/search": {"file": "_y/all.json"},  # later crawls (publishedAfter=...)
+              lookup(page1): {"file": "_y/v1.json"}, lookup(page2): {"file": "_y/v2.json"},
+              lookup(videos): {"file": "_y/vall.json"},
+              "/feeds/videos.xml?channel_id=UCK8sQmJBp8GCxrOtXWBpyEA": {"file": "_y/channel.xml",
+                                                                         "content_type": "application/atom+xml"},
+              "/feeds/videos.xml?channel_id=UCbroken": {"body": "<html><body>Oops</body></html>"}}
+    server = serve(tmp / "site", files, routes)
+    source = {"name": "yt", "kind": "youtube", "queries": ["Seedance", "nothing", "broken"], "feeds_url": server.url,
+              "channels": ["UCK8sQmJBp8GCxrOtXWBpyEA", "UCbroken"], "follow_links": False, "lookback": "36500d"}
+    topic = write_topic(tmp / "topic.toml", [{"url": server.url, "download_delay": 0, **source}], include=["Seedance", "Google"])
+    db = tmp / "social.duckdb"
+    crawl = {"db": db, "server": server, "videos": videos}
+    for run in ("first", "second"):
+        crawl[run] = run_cli("crawl", "--topic", topic, "--db", db, *CRAWL, *OLD_POSTS, "--log-level", "DEBUG",
+                             env={"YOUTUBE_API_KEY": YOUTUBE_KEY})
+        assert crawl[run].returncode == 0, crawl[run].stderr
+        crawl[f"{run}_snapshots"] = rows(db, "SELECT * FROM engagement")
+    yield crawl
+    server.stop()
+
+
+def test_youtube_api_videos_with_statistics_and_channel_feed_without_key(youtube):
+    db, server = youtube["db"], youtube["server"]
+    docs = {r["platform_id"]: r for r in rows(db, "SELECT * FROM documents")}
+    api = {v["id"] for v in youtube["videos"]}
+    assert api <= set(docs) and "gone0000000" not in docs  # deleted since the search: skipped
+    feed = set(docs) - api
+    entries = feedparser.parse((REALDATA / "feedjira-sample-feeds" / "youtube_atom.xml").read_bytes()).entries
+    naming = {e.yt_videoid for e in entries if re.search(r"\bgoogle\b", e.title + " " + e.summary, re.I)}
+    assert len(entries) == 15 and feed == naming and "5shykyfmb28" in feed  # the others are filtered as off-topic
+    assert len(rows(db, "SELECT id FROM filtered")) == 15 - len(naming)
+    doc = docs["5shykyfmb28"]
+    assert doc["kind"] == "video" and doc["url"] == "https://www.youtube.com/watch?v=5shykyfmb28"
+    assert doc["author"] == "Google" and doc["published_at"] == datetime(2015, 5, 4, 0, 1, 27)
+    latest = {r["doc_id"]: r for r in rows(db, "SELECT * FROM engagement_latest")}
+    assert (latest[doc["id"]]["views"], latest[doc["id"]]["likes"]) == (251497, 3546)
+    video = docs["vid00000003"]
+    assert (latest[video["id"]]["views"], latest[video["id"]]["likes"], latest[video["id"]]["replies"]) == (4000, 30, 3)
+    assert_rate_limit_waited(server, "/youtube/v3/search?part=snippet&q=Seedance")
+    assert any("pageToken=CAIQAA" in p for _, p, _ in server.requests)
+    api_calls = [h for _, p, h in server.requests if p.startswith("/youtube/v3/")]
+    assert api_calls and all(h.get("X-Goog-Api-Key") == YOUTUBE_KEY for h in api_calls)
+    assert not [p for _, p, _ in server.requests if YOUTUBE_KEY in p]
+    for result in (youtube["first"], youtube["second"]):
+        assert YOUTUBE_KEY not in result.stdout + result.stderr
+    assert YOUTUBE_KEY.encode() not in db.read_bytes()
+    reasons = sorted({e["url"].rsplit("/", 1)[1][:30]: e["reason"][:24] for e in errors_of(db)}.items())
+    assert reasons == [("search?part=snippet&q=broken&t", "malformed youtube API re"),
+                       ("videos.xml?channel_id=UCbroken", "not a readable channel f")]
+
+
+def test_youtube_second_crawl_asks_published_after_and_adds_only_snapshots(youtube):
+    assert any("publishedAfter=" in p for _, p, _ in youtube["server"].requests)
+    assert_second_crawl_adds_only_snapshots(youtube, {r["id"] for r in rows(youtube["db"], "SELECT id FROM documents")})

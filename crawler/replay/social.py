@@ -186,6 +186,61 @@ def telegram_page(channel: str, title: str, messages: list[str], before: int | N
 """
 
 
+# -- YouTube -------------------------------------------------------------------------------------------
+
+def youtube_video(vid: str, title: str, description: str, created: datetime, channel: str = "Seed Reviews",
+                  views: int = 0, likes: int = 0, comments: int = 0) -> dict:
+    """A ``youtube#video`` resource with ``snippet`` and ``statistics`` (counts are strings, as the API sends)."""
+    snippet = {"publishedAt": created.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+               "channelId": "UC" + channel.replace(" ", "")[:20].ljust(22, "x"), "title": title,
+               "description": description, "channelTitle": channel, "liveBroadcastContent": "none",
+               "thumbnails": {"default": {"url": f"https://i.ytimg.com/vi/{vid}/default.jpg", "width": 120, "height": 90}}}
+    return {"kind": "youtube#video", "etag": "e" + vid, "id": vid, "snippet": snippet,
+            "statistics": {"viewCount": str(views), "likeCount": str(likes), "favoriteCount": "0",
+                           "commentCount": str(comments)}}
+
+
+def youtube_search_page(videos: list[dict], next_token: str | None = None) -> dict:
+    """A ``youtube#searchListResponse`` for ``search?part=snippet&type=video``."""
+    page: dict[str, Any] = {
+        "kind": "youtube#searchListResponse", "etag": "s", "regionCode": "US",
+        "pageInfo": {"totalResults": len(videos), "resultsPerPage": 50},
+        "items": [{"kind": "youtube#searchResult", "etag": "r" + v["id"],
+                   "id": {"kind": "youtube#video", "videoId": v["id"]}, "snippet": v["snippet"]} for v in videos]}
+    if next_token:
+        page["nextPageToken"] = next_token
+    return page
+
+
+def youtube_videos_page(videos: list[dict]) -> dict:
+    return {"kind": "youtube#videoListResponse", "etag": "v", "items": videos,
+            "pageInfo": {"totalResults": len(videos), "resultsPerPage": len(videos)}}
+
+
+def youtube_channel_feed(channel_id: str, title: str, videos: list[dict]) -> str:
+    """A channel's ``feeds/videos.xml`` Atom feed (yt: and media: namespaces, as YouTube serves it)."""
+    from xml.sax.saxutils import escape
+
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           '<feed xmlns:yt="http://www.youtube.com/xml/schemas/2015" xmlns:media="http://search.yahoo.com/mrss/" '
+           'xmlns="http://www.w3.org/2005/Atom">',
+           f' <link rel="self" href="http://www.youtube.com/feeds/videos.xml?channel_id={channel_id}"/>',
+           f" <id>yt:channel:{channel_id}</id>", f" <yt:channelId>{channel_id}</yt:channelId>",
+           f" <title>{escape(title)}</title>"]
+    for v in videos:
+        sn, st = v["snippet"], v["statistics"]
+        out += [" <entry>", f"  <id>yt:video:{v['id']}</id>", f"  <yt:videoId>{v['id']}</yt:videoId>",
+                f"  <yt:channelId>{channel_id}</yt:channelId>", f"  <title>{escape(sn['title'])}</title>",
+                f'  <link rel="alternate" href="https://www.youtube.com/watch?v={v["id"]}"/>',
+                f"  <author><name>{escape(title)}</name><uri>https://www.youtube.com/channel/{channel_id}</uri></author>",
+                f"  <published>{sn['publishedAt'].replace('Z', '+00:00')}</published>",
+                "  <media:group>", f"   <media:title>{escape(sn['title'])}</media:title>",
+                f"   <media:description>{escape(sn['description'])}</media:description>",
+                f'   <media:community><media:starRating count="{st["likeCount"]}" average="5.00" min="1" max="5"/>'
+                f'<media:statistics views="{st["viewCount"]}"/></media:community>', "  </media:group>", " </entry>"]
+    return "\n".join(out + ["</feed>", ""])
+
+
 # -- the demo's social sources ------------------------------------------------------------------------
 
 def build_social(rng: random.Random, records: list[dict]) -> tuple[dict[str, Any], dict[str, dict], list[dict]]:
@@ -282,7 +337,15 @@ def build_social(rng: random.Random, records: list[dict]) -> tuple[dict[str, Any
     routes["/s/seedance_watch"] = {"file": "_social/telegram/page-1.html"}
     routes["/s/seedance_watch?before=106"] = {"file": "_social/telegram/page-2.html"}
 
+    # YouTube: a channel's Atom feed (the keyless way in)
+    videos = [youtube_video(f"dm{i:09d}", line(a), f"{a['title']}\nRead more: {BASE}{a['canonical_path']}",
+                            later(a, 5), views=rng.randrange(1000, 90000), likes=rng.randrange(900))
+              for i, a in enumerate(picked[:5])]
+    files["/_social/youtube/channel.xml"] = youtube_channel_feed("UCseedancedemo0000000000", "Seed Reviews", videos)
+    routes["/feeds/videos.xml"] = {"file": "_social/youtube/channel.xml", "content_type": "application/atom+xml"}
+
     sources = [
+        {"name": "youtube", "kind": "youtube", "path": "", "items": len(videos)},
         {"name": "telegram", "kind": "telegram", "path": "", "items": len(picked)},
         {"name": "reddit", "kind": "reddit", "path": "", "items": len(posts)},
         {"name": "hackernews", "kind": "hackernews", "path": "", "items": len(hits)},

@@ -10,7 +10,8 @@ from crawler.spiders.hackernews import HackerNewsSpider
 from crawler.spiders.mastodon import MastodonSpider
 from crawler.spiders.reddit import RedditSpider
 from crawler.spiders.telegram import TelegramSpider
+from crawler.spiders.youtube import YouTubeSpider
 
 SPIDERS = {spider.kind: spider for spider in (FeedSpider, NewsSearchSpider, GdeltSpider, SitemapSpider, PageSpider,
                                               RedditSpider, HackerNewsSpider, BlueskySpider, MastodonSpider,
-                                              TelegramSpider)}
+                                              TelegramSpider, YouTubeSpider)}
