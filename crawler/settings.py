@@ -21,6 +21,7 @@ RETRY_TIMES = 2
 BACKOFF_BASE_DELAY = 1.0  # seconds before the first retry of a failed request; doubled for each further retry
 BACKOFF_MAX_DELAY = 60.0  # the longest back-off between retries
 BACKOFF_MAX_RETRY_AFTER = 300.0  # a 429/503 Retry-After longer than this is not waited for: the request gives up
+RATELIMIT_MIN_REMAINING = 1  # an API answering X-RateLimit-Remaining at or below this is not asked again until its reset
 REDIRECT_MAX_TIMES = 8
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
@@ -43,7 +44,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.downloadermiddlewares.backoff.BackoffRetryMiddleware": 550,
+    "crawler.downloadermiddlewares.ratelimit.RateLimitMiddleware": 560,
     "crawler.downloadermiddlewares.conditional.ConditionalRequestMiddleware": 580,
+    "crawler.downloadermiddlewares.hostlimit.HostLimitMiddleware": 950,
 }
 EXTENSIONS = {
     "crawler.extensions.runs.RunRecorder": 500,
@@ -56,6 +59,7 @@ SEEDTRACK_RUN_ID = None  # set by the runner: one id for all sources of one craw
 
 REFETCH_FAILED_DAYS = 3  # pages that failed (stored from their feed entry only) are tried again for this long
 FEED_MAX_ENTRIES = 500  # entries read from one feed, search result or sitemap
+HOSTLIMIT_ENABLED = True  # CONCURRENT_REQUESTS_PER_DOMAIN holds for all sources of a crawl process together
 PRIVATE_GUARD_ENABLED = True  # links are not followed to loopback/private/link-local hosts the user did not name
 CONDITIONAL_ENABLED = True  # send feeds and APIs the ETag/Last-Modified they last answered with; a 304 is not parsed
 

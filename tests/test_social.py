@@ -107,7 +107,8 @@ def reddit(tmp_path_factory):
              "/_r/new-1.json": social.reddit_listing([funny_post], after="t3_3hahrw"),  # newest first
              "/_r/new-2.json": social.reddit_listing([praw_post]),
              "/_r/2gmzqe.json": praw_thread, "/_r/3hahrw.json": funny_thread}
-    routes = {f"/search.json?q=PRAW&{q}": {"file": "_r/search.json"},
+    spent = {"X-Ratelimit-Used": "600", "X-Ratelimit-Remaining": "0.0", "X-Ratelimit-Reset": "1"}  # Reddit's headers
+    routes = {f"/search.json?q=PRAW&{q}": {"file": "_r/search.json", "headers": spent},
               f"/search.json?q=nothing+here&{q}": {"file": "_r/empty.json"},
               f"/search.json?q=broken&{q}": {"body": TRUNCATED, "content_type": "application/json"},
               "/r/redditdev/new.json?limit=100&raw_json=1": {"file": "_r/new-1.json", "sequence": [RATE_LIMITED, {}]},
@@ -181,6 +182,7 @@ def test_reddit_second_crawl_adds_no_duplicates_and_one_snapshot_per_post(reddit
 def test_reddit_oauth_client_credentials_from_environment(reddit, tmp_path):
     db = tmp_path / "oauth.duckdb"
     env_secret = "s3cr3t-value-never-stored"
+    first = len(reddit["server"].requests)
     result = run_cli("crawl", "--topic", reddit["topic"], "--db", db, *CRAWL, "--log-level", "DEBUG",
                      env={"REDDIT_CLIENT_ID": "client-abc", "REDDIT_CLIENT_SECRET": env_secret})
     server = reddit["server"]
@@ -191,6 +193,12 @@ def test_reddit_oauth_client_credentials_from_environment(reddit, tmp_path):
     assert env_secret not in result.stdout + result.stderr
     assert env_secret.encode() not in db.read_bytes()
     assert rows(db, "SELECT count(*) AS n FROM documents")[0]["n"] > 0
+    # the search said the quota was spent, resetting in 1 s: the comment threads were asked for after that
+    times = [(p, t) for (_, p, _), t in zip(server.requests, server.request_times)][first:]
+    searched = max(t for p, t in times if p.startswith("/search.json?q=PRAW"))
+    threads = [t for p, t in times if p.startswith("/comments/") and t > searched - 0.5]
+    assert threads and min(threads) - searched >= 0.9
+    assert "rate limit spent" in result.stderr
 
 
 # -- Hacker News (Algolia format, written by crawler/replay/social.py: there is no public recording) ----------
@@ -624,3 +632,16 @@ def test_youtube_api_videos_with_statistics_and_channel_feed_without_key(youtube
 def test_youtube_second_crawl_asks_published_after_and_adds_only_snapshots(youtube):
     assert any("publishedAfter=" in p for _, p, _ in youtube["server"].requests)
     assert_second_crawl_adds_only_snapshots(youtube, {r["id"] for r in rows(youtube["db"], "SELECT id FROM documents")})
+
+
+@pytest.mark.parametrize("value, seconds", [
+    ("412", 412.0),  # Reddit: seconds until the reset
+    ("1800000010", 10.0),  # Bluesky: a Unix time
+    ("2027-01-15T08:00:10.000Z", 10.0),  # Mastodon: an ISO 8601 date
+    ("soon", None),
+])
+def test_ratelimit_reset_header_forms(value, seconds):
+    from crawler.downloadermiddlewares.ratelimit import reset_seconds
+
+    now = 1800000000.0 if value.startswith("18") else datetime(2027, 1, 15, 8, tzinfo=timezone.utc).timestamp()
+    assert reset_seconds(value, now=now) == seconds
