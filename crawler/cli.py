@@ -208,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     sql.set_defaults(func=cmd_sql)
 
     exp = commands.add_parser("export", help="write a table or view to CSV, Parquet or JSON")
-    exp.add_argument("name", help="documents, entities, timeline, crawl_runs, filtered or errors")
+    exp.add_argument("name", help="documents, entities, timeline, crawl_runs, filtered, errors or engagement")
     with_db(exp)
     exp.add_argument("--format", choices=("csv", "parquet", "json"), default="csv")
     exp.add_argument("--since", metavar="YYYY-MM-DD", help="first day included")

@@ -23,6 +23,7 @@ EXPORTS = {
     "crawl_runs": ("SELECT * FROM crawl_runs", "started_at"),
     "filtered": ("SELECT * FROM filtered", "seen_at"),
     "errors": ("SELECT * FROM errors", "occurred_at"),
+    "engagement": ("SELECT * FROM engagement", "observed_at"),
 }
 COPY_OPTIONS = {
     "csv": "FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\\r\\n'",

@@ -645,3 +645,14 @@ def test_ratelimit_reset_header_forms(value, seconds):
 
     now = 1800000000.0 if value.startswith("18") else datetime(2027, 1, 15, 8, tzinfo=timezone.utc).timestamp()
     assert reset_seconds(value, now=now) == seconds
+
+
+def test_engagement_export_has_the_snapshots_and_never_the_key(telegram, tmp_path):
+    out = tmp_path / "engagement.csv"
+    result = run_cli("export", "engagement", "--db", telegram["db"], "-o", out)
+    assert result.returncode == 0, result.stderr
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "doc_id,observed_at,likes,reposts,replies,views,score,run_id"
+    assert len(lines) - 1 == len(telegram["second_snapshots"])
+    refused = run_cli("export", "pseudonym_key", "--db", telegram["db"], "-o", tmp_path / "key.csv")
+    assert refused.returncode == 2 and "cannot export 'pseudonym_key'" in refused.stderr
