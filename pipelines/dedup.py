@@ -1,7 +1,7 @@
 """Stage 2: drop documents the database or this crawl already has (same canonical URL or platform id).
 
 A dropped duplicate reached through a new link (a redirect, a rel=canonical) still has that link
-recorded in ``url_aliases``, so it is not fetched again; such writes are rare and small. A social post
+recorded in ``url_aliases``, so it is not fetched again (written by the store's writer thread). A social post
 seen again brings its engagement now: those snapshots are written in batches by the store's writer thread.
 """
 
@@ -38,7 +38,9 @@ class DedupPipeline:
         if not self.known.add(item.id, page_read=item.html is not None):
             self.stats.inc_value("dedup/dropped")
             if item.aliases:  # a new link to a known page: remember it, so it is not fetched again
-                self.database.store(aliases=[{**alias, "doc_id": item.id} for alias in item.aliases])
+                aliases = [{**alias, "doc_id": item.id} for alias in item.aliases]
+                self._writes.append(asyncio.get_running_loop().run_in_executor(
+                    writer_thread(), lambda: self.database.store(aliases=aliases)))
                 for alias in item.aliases:
                     self.known.add(alias["alias_id"])
             if (snapshot := engagement_row(item)) is not None:

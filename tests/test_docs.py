@@ -13,7 +13,7 @@ from crawler.database import Database
 from helpers import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
-PROJECT_SETTINGS = [name for name in vars(settings) if re.match(r"^(SEEDTRACK|NLP|STORE|FEED|EXTRACT|BACKOFF|SCHEDULE|CONDITIONAL|PRIVATE)_", name)]
+PROJECT_SETTINGS = [name for name in vars(settings) if re.match(r"^(SEEDTRACK|NLP|STORE|FEED|EXTRACT|BACKOFF|SCHEDULE|CONDITIONAL|PRIVATE|HOSTLIMIT)_", name)]
 
 
 def subcommands():

@@ -140,3 +140,22 @@ def test_fetching_bad_input_is_recorded_and_the_run_goes_on(tmp_path):
         assert docs[case]["text_source"] == "page" and "字节跳动发布即梦" in docs[case]["text"]
     runs = {row["source"]: row["status"] for row in rows(db, "SELECT source, status FROM crawl_runs")}
     assert runs == {"cases": "partial", "badxml": "failed", "badjson": "failed"}
+
+
+def test_fetching_per_domain_limit_holds_across_sources(tmp_path):
+    names = [f"p{n}" for n in range(6)]
+    site = busy_site(tmp_path / "site", {f"/{n}.html": {"file": "a.html", "delay": 0.8} for n in names})
+    for feed, half in (("one.xml", names[:3]), ("two.xml", names[3:])):
+        items = "".join(f"<item><title>Seedance 2.0 {n}</title><link>/{n}.html</link></item>" for n in half)
+        (site / feed).write_text(f'<?xml version="1.0"?><rss version="2.0"><channel><title>{feed}</title>'
+                                 f"<link>/</link>{items}</channel></rss>", encoding="utf-8")
+    db = tmp_path / "limit.duckdb"
+    with ReplayServer(site) as server:
+        result = run_cli("crawl", "--db", db, "--feed", server.url + "/one.xml", "--feed", server.url + "/two.xml",
+                         *FAST, "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=2")
+        assert result.returncode == 0, result.stderr
+        starts = sorted(t for (_m, path, _h), t in zip(server.requests, server.request_times) if path[1:3] in names)
+    assert len(starts) == 6
+    # each page takes 0.8 s to answer: more than two started within 0.7 s means more than two at once
+    busiest = max(sum(1 for other in starts if start - 0.7 < other <= start) for start in starts)
+    assert busiest == 2  # two sources, one site: two requests in flight, not four
