@@ -56,18 +56,6 @@ def test_backoff_honours_retry_after_and_backs_off_exponentially(tmp_path):
     assert rows(db, "SELECT status FROM crawl_runs")[0]["status"] == "ok"
 
 
-def test_backoff_gives_up_on_a_retry_after_over_the_limit(tmp_path):
-    site = busy_site(tmp_path / "site", {"/feed.xml": {"status": 429, "headers": {"Retry-After": "3600"}, "body": "no"}})
-    db = tmp_path / "limit.duckdb"
-    with ReplayServer(site) as server:
-        result = run_cli("crawl", "--db", db, "--feed", server.url + "/feed.xml", *FAST, timeout=60)
-        assert len(times_of(server, "/feed.xml")) == 1  # not retried: an hour is over BACKOFF_MAX_RETRY_AFTER
-    assert result.returncode == 1  # the only source failed
-    [error] = rows(db, "SELECT url, reason FROM errors")
-    assert error["reason"] == "HTTP 429" and error["url"].endswith("/feed.xml")
-    assert rows(db, "SELECT status FROM crawl_runs")[0]["status"] == "failed"
-
-
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("120", 120.0), (b"0", 0.0), ("", None), ("soon", None), ("-5", None),

@@ -19,7 +19,7 @@ from test_schedule import wait_for
 
 # Small batches written often, and a paced crawl: many write transactions while the queries run.
 SLOW = ("--set", "NLP_ENABLED=false", "--set", "AUTOTHROTTLE_ENABLED=false", "--set", "STORE_BATCH_SIZE=3",
-        "--set", "STORE_FLUSH_SECONDS=0.2", "--set", "DOWNLOAD_DELAY=0.05", "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=2")
+        "--set", "STORE_FLUSH_SECONDS=0.2", "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=3", "--set", "BACKOFF_BASE_DELAY=0.2")
 QUERIES = [
     "SELECT count(*) AS n FROM documents",
     "SELECT source, count(*) AS n FROM documents GROUP BY source ORDER BY source",
@@ -31,10 +31,9 @@ QUERIES = [
 @pytest.fixture(scope="module")
 def big_site(tmp_path_factory):
     root = tmp_path_factory.mktemp("fault-site")
-    manifest = build_site(root, articles=120)
+    manifest = build_site(root, articles=60)
     with ReplayServer(root) as server:
-        sources = [{k: v for k, v in s.items() if k != "download_delay"} for s in site_sources(server, manifest)]
-        yield server, write_topic(root.parent / "fault-topic.toml", sources)
+        yield server, write_topic(root.parent / "fault-topic.toml", site_sources(server, manifest))
 
 
 def crawl(topic, db) -> subprocess.Popen:

@@ -103,6 +103,7 @@ def test_fetching_bad_input_is_recorded_and_the_run_goes_on(tmp_path):
         "/garbled.html": {"file": "_zh_nometa.html", "content_type": "text/html; charset=utf-8"},
         "/bad.xml": {"body": "<rss><channel><item><title>Seedance 2.0</tit", "content_type": "application/rss+xml"},
         "/gdelt": {"body": '{"articles": [{"url": ', "content_type": "application/json"},
+        "/later.xml": {"status": 429, "headers": {"Retry-After": "3600"}, "body": "come back in an hour"},
     })
     (site / "cases.xml").write_text(CASES_FEED, encoding="utf-8")
     (site / "_big.html").write_text(BIG_PAGE, encoding="utf-8")
@@ -115,11 +116,13 @@ def test_fetching_bad_input_is_recorded_and_the_run_goes_on(tmp_path):
             {"name": "badxml", "kind": "feed", "url": server.url + "/bad.xml"},
             {"name": "badjson", "kind": "gdelt", "url": server.url + "/gdelt?q={query}", "queries": ["Seedance"],
              "download_delay": 0},
+            {"name": "later", "kind": "feed", "url": server.url + "/later.xml"},
         ], include=["Seedance", "即梦"])
         result = run_cli("crawl", "--topic", topic, "--db", db, *FAST, "--set", "DOWNLOAD_TIMEOUT=2",
                          "--set", "DOWNLOAD_MAXSIZE=200000", "--set", "RETRY_TIMES=1", "--set", "BACKOFF_BASE_DELAY=0",
                          timeout=120)
         base = server.url
+        assert [path for _m, path, _h in server.requests].count("/later.xml") == 1  # an hour: over BACKOFF_MAX_RETRY_AFTER
     assert result.returncode == 0, result.stderr  # some sources failed, not all
     errors = {row["url"].removeprefix(base): row["reason"] for row in rows(db, "SELECT url, reason FROM errors")}
     assert errors["/bad.xml"].startswith("not a readable feed")
@@ -129,8 +132,9 @@ def test_fetching_bad_input_is_recorded_and_the_run_goes_on(tmp_path):
     assert "TimeoutError" in errors["/slow.html"]
     assert "ResponseFailed" in errors["/cut.html"] or "DataLoss" in errors["/cut.html"]
     assert errors["/garbled.html"].startswith("garbled text:")
+    assert errors["/later.xml"] == "HTTP 429"
     assert set(errors) == {"/bad.xml", "/gdelt?q=Seedance", "/big.html", "/loop.html", "/slow.html", "/cut.html",
-                           "/garbled.html"}
+                           "/garbled.html", "/later.xml"}
     docs = {row["url"].removeprefix(base): row for row in rows(db, "SELECT url, text, text_source FROM documents")}
     assert "/garbled.html" in docs  # kept, as it reads
     failed = {"/big.html", "/loop.html", "/slow.html", "/cut.html"}
@@ -139,7 +143,7 @@ def test_fetching_bad_input_is_recorded_and_the_run_goes_on(tmp_path):
     for case in ("/nocharset.html", "/wrongcharset.html"):  # no charset, or a wrong one: the page's <meta> is read
         assert docs[case]["text_source"] == "page" and "字节跳动发布即梦" in docs[case]["text"]
     runs = {row["source"]: row["status"] for row in rows(db, "SELECT source, status FROM crawl_runs")}
-    assert runs == {"cases": "partial", "badxml": "failed", "badjson": "failed"}
+    assert runs == {"cases": "partial", "badxml": "failed", "badjson": "failed", "later": "failed"}
 
 
 def test_fetching_per_domain_limit_holds_across_sources(tmp_path):
