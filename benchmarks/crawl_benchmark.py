@@ -20,7 +20,12 @@ What it measures, in one run:
    stage runs over the first ``--nlp-sample`` English on-topic documents, with NLP_WORKERS=1 and 0.
 4. A bare ``nlp.pipe`` over the same texts: the full shipped pipeline with n_process=1 and 2, and the
    pipeline with the components the project disables (``crawler.nlp.tagger.DISABLED``) disabled, then
-   the ratios of the NLP stage to each.
+   the ratios of the NLP stage to each; floor: the stage keeps 40% of (b), full with n_process=2.
+5. ``seedtrack tag --jsonl`` in a fresh process over the texts crawl A stored; floor: crawl A stores at
+   least 80% as many documents per second as it tags.
+
+The stance model of every figure is ``$SEEDTRACK_BENCH_STANCE_MODEL`` (default ``auto``: MiniLM when its
+extra is installed, else textcat).
 
 Model loading is excluded from every NLP figure of 3 and 4 (each pipeline is warmed up first); it is
 included in the crawl figures of 2. Each section also says where the machine's CPU time went (this
@@ -53,6 +58,7 @@ from typing import Any
 CRAWL_OVERRIDES = {"AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "LOG_LEVEL": "ERROR",
                    "FEED_MAX_ENTRIES": 100_000}  # the site's feeds list up to ~1,400 entries: reach every article
 NLP_BATCH_SIZE = 32
+STANCE_MODEL = os.environ.get("SEEDTRACK_BENCH_STANCE_MODEL", "auto")  # NLP_STANCE_MODEL of every figure
 WARMUP_TEXTS = 8
 SERVER_START_TIMEOUT = 30.0
 CRAWL_TIMEOUT = 600.0
@@ -233,7 +239,7 @@ def crawl_child(manifest_path: str, base_url: str, db: str, nlp: bool) -> int:
     runner_module.CrawlerProcess = RecordingCrawlerProcess
     manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     topic = load_topic()
-    overrides = dict(CRAWL_OVERRIDES, NLP_ENABLED=nlp)
+    overrides = dict(CRAWL_OVERRIDES, NLP_ENABLED=nlp, NLP_STANCE_MODEL=STANCE_MODEL)
     Database(db).migrate()
     settings = crawl_settings(topic, db, overrides)
     sources = demo_sources(manifest, base_url)
@@ -428,7 +434,8 @@ def stage_benchmark(site: Path, manifest: dict, base_url: str, work: Path, nlp_s
     from scrapy.utils.test import get_crawler
 
     from crawler.nlp.model import load_english
-    from crawler.nlp.tagger import DISABLED, MAX_CHARS, Tagger
+    from crawler.nlp.stance_models import resolved_name
+    from crawler.nlp.tagger import DISABLED, MAX_CHARS, Tagger, TaggerSpec
     from crawler.topic import load_topic
     from pipelines.dedup import DedupPipeline
     from pipelines.extract import ExtractPipeline
@@ -525,12 +532,13 @@ def stage_benchmark(site: Path, manifest: dict, base_url: str, work: Path, nlp_s
     report_bare("same", "(c) the components the project keeps, n_process=1", bare_pipe(same, texts, 1))
     print(f"      (disabled: {', '.join(DISABLED)}; running: {', '.join(same.pipe_names)})")
     del same
-    tagger = Tagger(load_topic().entities, batch_size=NLP_BATCH_SIZE)
-    tagger.tag(texts[:WARMUP_TEXTS])
+    tagger = Tagger(TaggerSpec.from_topic(load_topic(), stance_model=STANCE_MODEL, batch_size=NLP_BATCH_SIZE))
+    tagger.analyse(texts[:WARMUP_TEXTS])
     started = time.perf_counter()
-    tagger.tag(texts)
-    report_bare("tagger", "(d) the project's Tagger.tag in this process", time.perf_counter() - started)
-    print(f"      (running: {', '.join(tagger.nlp.pipe_names)}: (c) plus the topic's entity ruler and normaliser)")
+    tagger.analyse(texts)
+    report_bare("tagger", "(d) the project's Tagger.analyse in this process", time.perf_counter() - started)
+    print(f"      (running: {', '.join(tagger.pipelines['en'].pipe_names)}: (c) plus the sentence recogniser, the "
+          f"topic's entity ruler and normaliser, and stance/frames/actors with the {resolved_name(STANCE_MODEL)} model)")
 
     print(f"  {describe_cpu(bare_cpu.stop(), 'this benchmark')}")
     print("\n  ratio NLP stage / bare nlp.pipe (docs/s over docs/s; above 1 means the stage is faster)")
@@ -538,7 +546,7 @@ def stage_benchmark(site: Path, manifest: dict, base_url: str, work: Path, nlp_s
     for workers in (1, 0):
         stage_rate = rate(len(sample), nlp_seconds[workers])
         for key, label in (("full_1", "full, n_process=1"), ("full_2", "full, n_process=2"),
-                           ("same", "same components"), ("tagger", "Tagger.tag in-process")):
+                           ("same", "same components"), ("tagger", "Tagger.analyse in-process")):
             ratios[(workers, key)] = stage_rate / bare[key]
             print(f"    NLP_WORKERS={workers}: NLP stage / bare nlp.pipe ({label}){'':<{24 - len(label)}}"
                   f"{ratios[(workers, key)]:6.2f}")
@@ -547,10 +555,40 @@ def stage_benchmark(site: Path, manifest: dict, base_url: str, work: Path, nlp_s
     record("bare nlp.pipe (a) full, n_process=1", bare["full_1"], "docs/s")
     record("bare nlp.pipe (b) full, n_process=2", bare["full_2"], "docs/s")
     record("bare nlp.pipe (c) same components", bare["same"], "docs/s")
-    record("Tagger.tag in-process (d)", bare["tagger"], "docs/s")
+    record("Tagger.analyse in-process (d)", bare["tagger"], "docs/s")
     for key, label in (("full_1", "full, n_process=1"), ("full_2", "full, n_process=2"), ("same", "same components")):
         record(f"NLP stage (workers=1) / bare ({label})", ratios[(1, key)], "ratio", 2)
+    floor = ratios[(1, "full_2")]
+    print(f"\n  floor: the NLP stage keeps >= 0.40 of a bare full nlp.pipe (n_process=2): {floor:.2f} "
+          f"{'met' if floor >= 0.40 else 'NOT MET'}")
     return rates
+
+
+def tag_benchmark(db: Path, work: Path, crawl: dict[str, float]) -> None:
+    """`seedtrack tag --jsonl` over the texts crawl A stored, in a fresh process as a user runs it (model
+    loading included, as in the crawl's figure), against the crawl's documents stored per second."""
+    import duckdb
+
+    section("5. seedtrack tag alone over the texts crawl A stored (a fresh process, model loading included)")
+    con = duckdb.connect(str(db), read_only=True)
+    texts = [row[0] for row in con.execute("SELECT coalesce(text, title) FROM documents ORDER BY id").fetchall()]
+    con.close()
+    path = work / "texts.jsonl"
+    path.write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts), encoding="utf-8")
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "crawler", "tag", str(path), "--jsonl", "--stance-model", STANCE_MODEL],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=CRAWL_TIMEOUT)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0 or len(proc.stdout.splitlines()) != len(texts):
+        raise BenchmarkError(f"seedtrack tag failed:\n{proc.stderr.decode()[-3000:]}")
+    tag_rate = rate(len(texts), seconds)
+    ratio = crawl["docs_s"] / tag_rate
+    print(f"  {len(texts)} texts in {seconds:.1f} s: {tag_rate:.1f} docs/s")
+    print(f"  crawl A documents stored/s / seedtrack tag docs/s: {crawl['docs_s']:.1f} / {tag_rate:.1f} = {ratio:.2f}")
+    print(f"  floor: the crawl tags and stores >= 0.80 as many documents/s as `seedtrack tag` alone: "
+          f"{'met' if ratio >= 0.80 else 'NOT MET'}")
+    record("seedtrack tag --jsonl (fresh process)", tag_rate, "docs/s")
+    record("crawl A documents/s / seedtrack tag docs/s", ratio, "ratio", 2)
 
 
 # -- main -----------------------------------------------------------------------------------------------------
@@ -627,6 +665,7 @@ def main(argv: list[str] | None = None) -> int:
                 record(f"crawl {label} CPU, other processes on machine", fig["cpu"]["others"], "CPU s")
 
         stage_benchmark(site, manifest, base_url, work, args.nlp_sample, server.pid)
+        tag_benchmark(work / "crawl-a.duckdb", work, a)
     finally:
         stop_server(server)
         if not args.keep:

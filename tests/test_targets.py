@@ -8,7 +8,8 @@ import pytest
 
 from crawler.nlp import datasets
 from crawler.nlp.evaluation import f1_per_label, macro_f1, score
-from crawler.nlp.stance_models import ChineseLexiconStance, mark_target
+from crawler.nlp.cues import cues
+from crawler.nlp.stance_models import mark_target
 from crawler.nlp.targets import TargetFinder
 from crawler.topic import load_topic
 from tests.realdata import REALDATA
@@ -42,20 +43,21 @@ def test_targets_short_capitals_match_case_sensitively(finder):
     assert finder.frame_hits("Disney says the clips infringe its copyright.") == {"copyright": 3}  # Disney, infringe, copyright
 
 
-def test_mark_target_wraps_each_mention():
-    assert mark_target("Seedance beats Sora", [(0, 8)]) == " TARGET Seedance ENDTARGET  beats Sora"
+def test_mark_target_wraps_each_mention_and_appends_cues():
+    assert mark_target("Seedance beats Sora", [(0, 8)]) == " TARGET Seedance ENDTARGET  beats Sora LEXPOS"
 
 
-@pytest.mark.parametrize("text, label", [
-    ("Seedance 2.0效果惊艳，画面非常逼真。", "favor"),
-    ("美国电影协会指控Seedance 2.0侵权。", "against"),
-    ("即梦表示，Seedance 2.0并不侵权。", "favor"),  # a negated criticism
-    ("Seedance 2.0于2月12日发布。", "neutral"),
+@pytest.mark.parametrize("language, text, tokens", [
+    ("zh", "Seedance 2.0效果惊艳，画面非常逼真。", ["LEXPOS", "LEXPOS"]),  # 非常 is "very", not a negation
+    ("zh", "美国电影协会指控Seedance 2.0侵权。", ["LEXNEG", "LEXNEG"]),
+    ("zh", "即梦表示，Seedance 2.0并不侵权，效果也不太惊艳。", ["LEXPOS", "LEXNEG"]),
+    ("zh", "Seedance 2.0于2月12日发布。", []),
+    ("en", "Seedance is not impressive, but stunning.", ["LEXNEG", "LEXPOS"]),  # negation stops at the clause
+    ("en", "It is hardly a disaster for ByteDance.", ["LEXPOS"]),
+    ("en", "Disney sued over the infringement.", ["LEXNEG", "LEXNEG"]),
 ])
-def test_chinese_lexicon_stance(text, label):
-    (probs,) = ChineseLexiconStance().predict([(text, [])])
-    assert datasets.LABELS[max(range(3), key=probs.__getitem__)] == label
-    assert abs(sum(probs) - 1) < 1e-9
+def test_cue_tokens_with_negation(language, text, tokens):
+    assert cues(language).tokens(text) == tokens
 
 
 def test_metrics_macro_f1_and_confusion():
@@ -101,6 +103,6 @@ def test_reception_sets_are_well_formed(finder):
         sizes[name] = len(examples)
         assert {e.label for e in examples} == set(datasets.LABELS)
         assert all(set(e.frames) <= {f.name for f in load_topic().frames} for e in examples)
-    assert sizes == {"reception-train": 180, "reception": 300, "reception-zh": 90}
+    assert sizes == {"reception-train": 600, "reception": 300, "reception-zh": 90}
     train = {e.text for e in datasets.load("reception-train", finder.spans)}
     assert not train & {e.text for e in datasets.load("reception", finder.spans)}  # held out

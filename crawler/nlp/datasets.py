@@ -17,7 +17,8 @@ from typing import Iterator
 LABELS = ("against", "neutral", "favor")
 NEWSMTSC_POLARITY = {2.0: "against", 4.0: "neutral", 6.0: "favor"}
 DATA_DIR = Path(__file__).with_name("data")
-RECEPTION = {"reception-train": "reception_train.jsonl", "reception": "reception_dev.jsonl", "reception-zh": "reception_zh.jsonl"}
+RECEPTION = {"reception-train": "reception_train.jsonl", "reception": "reception_dev.jsonl",
+             "reception-train-zh": "reception_train_zh.jsonl", "reception-zh": "reception_zh.jsonl"}
 NEWSMTSC = {"newsmtsc-train": "train.jsonl", "newsmtsc-rw": "devtest_rw.jsonl", "newsmtsc-mt": "devtest_mt.jsonl"}
 # The sets `seedtrack eval` scores by default: training sets are left out.
 EVAL_SETS = ("reception", "reception-zh", "newsmtsc-rw", "newsmtsc-mt")

@@ -23,7 +23,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from crawler.nlp.datasets import LABELS
-from crawler.nlp.stance_models import ChineseLexiconStance, load_stance_model
+from crawler.nlp.stance_models import load_stance_model
 from crawler.nlp.targets import TargetFinder
 
 if not Doc.has_extension("reception"):
@@ -189,7 +189,7 @@ class Reception:
 )
 def make_reception(nlp: Language, name: str, targets: List[str], rivals: List[str],
                    frames: Dict[str, List[str]], model: str, language: str) -> Reception:
-    classifier = ChineseLexiconStance() if language == "zh" else load_stance_model(model)
+    classifier = load_stance_model(model, language)
     return Reception(TargetFinder(targets, rivals, frames), classifier, language)
 
 

