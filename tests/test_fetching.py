@@ -163,3 +163,13 @@ def test_fetching_per_domain_limit_holds_across_sources(tmp_path):
     # each page takes 0.8 s to answer: more than two started within 0.7 s means more than two at once
     busiest = max(sum(1 for other in starts if start - 0.7 < other <= start) for start in starts)
     assert busiest == 2  # two sources, one site: two requests in flight, not four
+
+
+def test_fetching_sitemap_index_is_read_in_full_each_run(replay, tmp_path):
+    site, _manifest = replay
+    db = tmp_path / "sitemap.duckdb"
+    with ReplayServer(site.root, validators=True) as server:  # the session's replay site, with validators
+        topic = write_topic(tmp_path / "topic.toml", [{"name": "sitemap", "kind": "sitemap", "url": server.url + "/sitemap.xml"}])
+        assert run_cli("crawl", "--topic", topic, "--db", db, *FAST).returncode == 0
+        # the index is not conditional (its children change while it may not); the news sitemap is
+        assert [row["url"] for row in rows(db, "SELECT url FROM http_validators")] == [server.url + "/sitemap-news.xml"]

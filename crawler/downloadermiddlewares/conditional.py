@@ -6,7 +6,9 @@ becomes ``NotModified``, which the spider's errback ignores: nothing to parse, n
 
 The validators are kept in ``http_validators`` and saved only when the source's run finished with no
 error: a run that was killed, stopped or lost a page must read the whole feed again next time, or the
-entries it did not finish would never be seen again.
+entries it did not finish would never be seen again. A spider that finds a response must be read in
+full every time (a sitemap index, whose children change while it does not) sets
+``response.meta["conditional_save"] = False``.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class ConditionalRequestMiddleware:
         self.crawler = crawler
         self.database = Database(crawler.settings["SEEDTRACK_DB"])
         self.stored: dict[str, tuple[str | None, str | None]] = {}
-        self.answered: dict[str, tuple[str | None, str | None]] = {}
+        self.answered: dict[str, tuple[str | None, str | None, dict]] = {}  # url -> (etag, modified, meta)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -60,12 +62,13 @@ class ConditionalRequestMiddleware:
         if not request.meta.get("conditional"):
             return response
         if response.status == 304 and request.url in self.stored:
-            self.answered[request.url] = self.stored[request.url]
+            self.answered[request.url] = (*self.stored[request.url], request.meta)
             self.crawler.stats.inc_value("conditional/not_modified")
             raise NotModified(f"not modified: {request.url}")
         etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
         if response.status == 200 and (etag or modified):
-            self.answered[request.url] = (etag and etag.decode("latin-1"), modified and modified.decode("latin-1"))
+            self.answered[request.url] = (etag and etag.decode("latin-1"), modified and modified.decode("latin-1"),
+                                          request.meta)
         return response
 
     async def spider_closed(self, spider, reason: str) -> None:
@@ -74,7 +77,10 @@ class ConditionalRequestMiddleware:
             return
         from pipelines.store import writer_thread
 
-        rows = [(url, spider.name, etag, modified, utc_now()) for url, (etag, modified) in self.answered.items()]
+        rows = [(url, spider.name, etag, modified, utc_now()) for url, (etag, modified, meta) in self.answered.items()
+                if meta.get("conditional_save", True)]
+        if not rows:
+            return
         await asyncio.get_running_loop().run_in_executor(writer_thread(), self._save, rows)
 
     def _save(self, rows: list[tuple]) -> None:

@@ -40,6 +40,7 @@ class SitemapSpider(TopicSpider):
             self.record_error(response.url, str(exc))
             return
         if kind == "index":
+            response.meta["conditional_save"] = False  # read in full each run: its children change, it may not
             if depth >= MAX_DEPTH:
                 self.record_error(response.url, f"sitemap index nested deeper than {MAX_DEPTH}")
                 return
