@@ -7,7 +7,8 @@ next run; a new source runs at once, a changed interval or cron starts afresh. R
 daemon was down are coalesced into one; a source never runs twice at once (``max_instances=1``).
 After ``SCHEDULE_ERROR_BUDGET`` failed runs in a row a source is paused until ``--resume NAME``.
 SIGINT or SIGTERM stops the daemon cleanly: each running crawl gets SIGTERM (Scrapy's graceful stop:
-the batch in hand is written and the run recorded as ``shutdown``), and the daemon exits once they have.
+the batch in hand is written and the run recorded as ``shutdown``), and the daemon exits once they have
+(a crawl still running after ``SCHEDULE_STOP_TIMEOUT`` is killed: a killed crawl loses no committed row).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
@@ -102,6 +104,8 @@ class DuckDBJobStore(MemoryJobStore):
 
     def remove_all_jobs(self) -> None:
         super().remove_all_jobs()
+        with self.database.writing() as con:
+            con.execute("DELETE FROM schedule")
 
     def shutdown(self) -> None:
         super().remove_all_jobs()  # only forgets them in memory: the table keeps the schedule
@@ -170,6 +174,14 @@ class ScheduleDaemon:
         for name, child in running.items():
             logger.info("asking the running crawl of %s (pid %d) to finish its batch and stop", name, child.pid)
             child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + self.settings.getfloat("SCHEDULE_STOP_TIMEOUT")
+        for name, child in running.items():
+            try:
+                child.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                logger.error("%s: crawl (pid %d) still running after SCHEDULE_STOP_TIMEOUT: killed; the next run "
+                             "completes what it had not written", name, child.pid)
+                child.kill()
         self.scheduler.shutdown(wait=True)
         logger.info("stopped")
         _daemon = None

@@ -82,6 +82,7 @@ STORE_FLUSH_SECONDS = 2.0  # a partial batch is written after this long
 
 SCHEDULE_MAX_CRAWLS = 2  # crawl processes the schedule daemon runs at once (each source at most one)
 SCHEDULE_ERROR_BUDGET = 5  # failed runs in a row after which the daemon pauses a source (0: never)
+SCHEDULE_STOP_TIMEOUT = 120.0  # seconds a running crawl has to stop cleanly after SIGINT/SIGTERM before it is killed
 SCHEDULE_LOG_FILE = None  # the daemon's log; None: seedtrack.log beside the database (data/seedtrack.log)
 SCHEDULE_LOG_MAX_BYTES = 5_000_000  # the log rotates at this size
 SCHEDULE_LOG_BACKUPS = 5  # rotated logs kept (seedtrack.log.1 ...)
