@@ -45,37 +45,40 @@ def newsmtsc_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "shared" / "realdata" / "newsmtsc" / "original"
 
 
-def read_newsmtsc(path: Path) -> Iterator[Example]:
-    """One example per target: a sentence with two targets gives two examples."""
+def _rows(path: Path, kind: str) -> Iterator[tuple[int, dict]]:
+    """(line number, parsed object) of a JSONL file; ValueError naming the file and line of a bad one."""
     with open(path, encoding="utf-8") as lines:
         for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                text = row["sentence_normalized"]
-                for target in row["targets"]:
-                    spans = [(target["from"], target["to"])]
-                    spans += [(m["from"], m["to"]) for m in target.get("further_mentions", ())]
-                    yield Example(text, tuple(sorted(spans)), NEWSMTSC_POLARITY[float(target["polarity"])])
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ValueError(f"{path}:{number}: not a NewsMTSC row: {exc!r}") from exc
+            if line.strip():
+                try:
+                    yield number, json.loads(line)
+                except ValueError as exc:
+                    raise ValueError(f"{path}:{number}: not a {kind} row: {exc!r}") from exc
+
+
+def read_newsmtsc(path: Path) -> Iterator[Example]:
+    """One example per target: a sentence with two targets gives two examples."""
+    for number, row in _rows(path, "NewsMTSC"):
+        try:
+            text = row["sentence_normalized"]
+            for target in row["targets"]:
+                spans = [(target["from"], target["to"])]
+                spans += [(m["from"], m["to"]) for m in target.get("further_mentions", ())]
+                yield Example(text, tuple(sorted(spans)), NEWSMTSC_POLARITY[float(target["polarity"])])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{number}: not a NewsMTSC row: {exc!r}") from exc
 
 
 def read_reception(path: Path, find_spans) -> Iterator[Example]:
     """The project's sets: {text, stance, frames, actors}; target spans come from ``find_spans(text)``."""
-    with open(path, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                if row["stance"] not in LABELS:
-                    raise ValueError(f"stance {row['stance']!r} is not one of {', '.join(LABELS)}")
-                actors = tuple((a["name"], a["stance"]) for a in row.get("actors", ()))
-                yield Example(row["text"], tuple(find_spans(row["text"])), row["stance"], tuple(row.get("frames", ())), actors)
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ValueError(f"{path}:{number}: not a reception row: {exc!r}") from exc
+    for number, row in _rows(path, "reception"):
+        try:
+            if row["stance"] not in LABELS:
+                raise ValueError(f"stance {row['stance']!r} is not one of {', '.join(LABELS)}")
+            actors = tuple((a["name"], a["stance"]) for a in row.get("actors", ()))
+            yield Example(row["text"], tuple(find_spans(row["text"])), row["stance"], tuple(row.get("frames", ())), actors)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{number}: not a reception row: {exc!r}") from exc
 
 
 def load(name: str, find_spans=None, newsmtsc: Path | None = None) -> list[Example]:
