@@ -22,7 +22,8 @@ from crawler.topic import Source, load_topic
 DEMO_SETTINGS = {"AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "ENGAGEMENT_DAYS": 3650}
 
 EXAMPLE_QUERIES = (
-    "SELECT day, sum(documents) AS documents FROM timeline GROUP BY day ORDER BY day",
+    "SELECT day, sum(documents) AS documents, sum(favor) AS favor, sum(against) AS against, "
+    "round(avg(controversy), 2) AS controversy FROM timeline GROUP BY day ORDER BY day",
     "SELECT norm, label, count(DISTINCT doc_id) AS documents FROM entities GROUP BY ALL ORDER BY documents DESC LIMIT 10",
     "SELECT source, status, fetched, new, duplicates, filtered, errors FROM crawl_runs ORDER BY source",
 )
