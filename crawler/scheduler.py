@@ -18,6 +18,7 @@ import logging
 import logging.handlers
 import os
 import pickle
+import re
 import signal
 import subprocess
 import sys
@@ -58,8 +59,30 @@ def schedule_settings(overrides: Mapping[str, Any] = ()) -> Settings:
 
 def trigger_for(source: Source):
     if source.cron:
-        return CronTrigger.from_crontab(source.cron, timezone=timezone.utc)
+        minute, hour, day, month, weekday = source.cron.split()
+        return CronTrigger(minute=minute, hour=hour, day=day.replace("?", "*"), month=month,
+                           day_of_week=cron_weekdays(weekday), timezone=timezone.utc)
     return IntervalTrigger(seconds=source.interval_seconds, timezone=timezone.utc)
+
+
+_CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def cron_weekdays(field: str) -> str:
+    """A crontab day-of-week field (0 and 7 are Sunday) in APScheduler 3's terms, which number Monday 0:
+    numbers become day names (names mean the same in both)."""
+    if field in ("*", "?"):
+        return "*"
+    days = []
+    for token in field.split(","):
+        base, _, step = token.partition("/")
+        if not re.fullmatch(r"\*|\d+(-\d+)?", base):
+            days.append(token)
+            continue
+        low, _, high = base.replace("*", "0-6").partition("-")
+        last = int(high) if high else (6 if step else int(low))
+        days += [_CRON_DAYS[day % 7] for day in range(int(low), last + 1, int(step or 1))]
+    return ",".join(dict.fromkeys(days))
 
 
 def naive_utc(when: datetime | None) -> datetime | None:

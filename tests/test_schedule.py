@@ -204,3 +204,20 @@ def test_schedule_sigint_lets_the_running_crawl_write_its_batch(tmp_path):
     _columns, [(stored,)] = Database(db).query("SELECT count(*) FROM documents")
     assert stored == served - 1 >= 4  # every page fetched before the stop (the feed aside), written on close
     assert "slow: crawl stopped for shutdown" in daemon.log()
+
+
+@pytest.mark.parametrize(
+    ("cron", "weekdays"),
+    [("0 9 * * 1-5", {0, 1, 2, 3, 4}), ("30 6 * * 0", {6}), ("0 12 * * 7", {6}), ("0 0 * * sat,sun", {5, 6}),
+     ("0 0 * * */3", {6, 2, 5}), ("0 0 * * *", set(range(7)))],
+)
+def test_schedule_cron_weekdays_count_sunday_as_zero(cron, weekdays):
+    from crawler.scheduler import trigger_for
+    from crawler.topic import Source
+
+    trigger = trigger_for(Source(name="s", kind="feed", url="http://example.com/", cron=cron))
+    when, seen = datetime(2026, 3, 2, tzinfo=timezone.utc), set()  # a Monday
+    for _ in range(30):
+        when = trigger.get_next_fire_time(None, when + timedelta(minutes=1))
+        seen.add(when.weekday())  # Python's weekday: Monday 0
+    assert seen == weekdays
