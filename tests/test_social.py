@@ -419,13 +419,15 @@ def mastodon(tmp_path_factory):
     link = tag_page["_link"][0].replace("http://localhost:3000", "__BASE_URL__")
     next_page = "/api/v1/timelines/tag/hoot?max_id=" + tag_page["body"][0]["id"]
     files = {"/_m/tag.json": tag_page["body"], "/_m/public.json": public, "/_m/replies.json": replies,
-             "/_m/parent.json": parent, "/_m/empty.json": []}
+             "/_m/parent.json": parent, "/_m/empty.json": [],
+             "/_m/search.json": {**recording(MASTODON / "test_search__0.json"), "statuses": public}}
     routes = {"/api/v1/timelines/tag/hoot": {"file": "_m/tag.json", "headers": {"Link": link}},
               next_page: {"file": "_m/public.json"},
               "/api/v1/timelines/tag/replies": {"file": "_m/replies.json", "sequence": [RATE_LIMITED, {}]},
               "/api/v1/timelines/tag/empty": {"file": "_m/empty.json"},
               "/api/v1/timelines/tag/broken": {"body": "[{\"id\": \"1\", ", "content_type": "application/json"},
               f"/api/v1/statuses/{parent['id']}": {"file": "_m/parent.json"},
+              "/api/v2/search": {"file": "_m/search.json"},  # the real answer's envelope, the real statuses
               "/api/v1/statuses/0": {"status": missing["_status"], "body": json.dumps(missing["body"]),
                                      "content_type": "application/json"}}
     server = serve(tmp / "site", files, routes)
@@ -657,3 +659,19 @@ def test_engagement_export_has_the_snapshots_and_never_the_key(telegram, tmp_pat
     assert len(lines) - 1 == len(telegram["second_snapshots"])
     refused = run_cli("export", "pseudonym_key", "--db", telegram["db"], "-o", tmp_path / "key.csv")
     assert refused.returncode == 2 and "cannot export 'pseudonym_key'" in refused.stderr
+
+
+def test_mastodon_search_with_a_token_from_the_environment(mastodon, tmp_path):
+    token = "mastodon-token-never-stored"
+    topic = write_topic(tmp_path / "search.toml", [{"name": "masto", "kind": "mastodon", "url": mastodon["server"].url,
+                                                    "queries": ["toot"], "tags": ["empty"], "download_delay": 0}],
+                        include=["toot", "hoot"])
+    db = tmp_path / "search.duckdb"
+    first = len(mastodon["server"].requests)
+    result = run_cli("crawl", "--topic", topic, "--db", db, *CRAWL, env={"MASTODON_TOKEN": token})
+    assert result.returncode == 0, result.stderr
+    searches = [(p, h) for _, p, h in mastodon["server"].requests[first:] if p.startswith("/api/v2/search")]
+    assert searches and all(h.get("Authorization") == f"Bearer {token}" and "type=statuses" in p for p, h in searches)
+    stored = {r["platform_id"] for r in rows(db, "SELECT platform_id FROM documents")}
+    assert stored == {s["uri"] for s in mastodon["public"] if re.search(r"\b(toot|hoot)\b", s["content"], re.I)}
+    assert token not in result.stdout + result.stderr and token.encode() not in db.read_bytes()
