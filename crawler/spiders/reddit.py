@@ -6,7 +6,8 @@ Reads ``{url}/search.json?q=QUERY&sort=new`` for each query and ``{url}/r/NAME/n
 With ``REDDIT_CLIENT_ID`` and ``REDDIT_CLIENT_SECRET`` in the environment it first gets an application-only
 OAuth token (client credentials) from ``{url}/api/v1/access_token`` and sends every API request to the
 ``oauth_url`` option (``https://oauth.reddit.com``) with it. The identifying User-Agent is always sent.
-Deleted and removed posts and comments (``[deleted]``, ``[removed]``) are skipped.
+Deleted and removed posts and comments (``[deleted]``, ``[removed]``) are skipped. Requests are two
+seconds apart unless the source sets ``download_delay``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class RedditSpider(SocialSpider):
     name = "reddit"
     kind = "reddit"
     platform = "reddit"
+    custom_settings = {"DOWNLOAD_DELAY": 2.0}  # Reddit allows few requests a minute without OAuth; its rate-limit headers say more
     credential_env = ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET")
 
     async def start(self):

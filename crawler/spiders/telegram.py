@@ -4,7 +4,8 @@ For each of the ``channels`` option it reads the preview page, whose messages ru
 follows its ``?before=ID`` link to older messages down to the look-back window. Each message with text is a
 post (``data-post`` ``NAME/ID`` is its id, ``{url}/NAME/ID`` its permalink, the channel its author), with
 its view count and the sum of its reactions as engagement; links in it are queued as article pages.
-Messages without text (a photo, a sticker) are skipped. No account is needed.
+Messages without text (a photo, a sticker) are skipped. No account is needed. Requests are two seconds
+apart unless the source sets ``download_delay``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class TelegramSpider(SocialSpider):
     name = "telegram"
     kind = "telegram"
     platform = "telegram"
+    custom_settings = {"DOWNLOAD_DELAY": 2.0}  # t.me answers bursts with 429s
 
     async def start(self):
         for channel in self.source.options.get("channels", ()):
