@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from crawler.nlp.stance_models import minilm_available
+
 pytestmark = pytest.mark.model
 
 
@@ -67,3 +69,15 @@ def test_reception_batches_keep_order(tagger):
     results = tagger.analyse(texts + ["Texte en français sur Seedance."], ["en", "zh", "en", "fr"])
     assert [r["stance"] for r in results[:3]] == ["favor", "neutral", "against"]
     assert results[3] is None  # other languages are not analysed
+
+
+@pytest.mark.skipif(not minilm_available(), reason="the minilm extra is not installed")
+def test_reception_minilm_model_tags_like_textcat():
+    from crawler.nlp.tagger import Tagger, TaggerSpec
+    from crawler.topic import load_topic
+
+    tagger = Tagger(TaggerSpec.from_topic(load_topic(), stance_model="minilm"))
+    assert tagger.pipeline("en").get_pipe("seedtrack_reception").model.name == "minilm"
+    results = tagger.analyse(["Seedance 2.0 is breathtaking: the most cinematic video model anyone has released.",
+                              "Hollywood studios sued ByteDance, accusing Seedance 2.0 of massive copyright theft."])
+    assert [r["stance"] for r in results] == ["favor", "against"]
