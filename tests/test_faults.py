@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -33,7 +34,7 @@ def big_site(tmp_path_factory):
     root = tmp_path_factory.mktemp("fault-site")
     manifest = build_site(root, articles=60)
     with ReplayServer(root) as server:
-        yield server, write_topic(root.parent / "fault-topic.toml", site_sources(server, manifest))
+        yield server, write_topic(root.parent / "fault-topic.toml", site_sources(server, manifest)), manifest
 
 
 def crawl(topic, db) -> subprocess.Popen:
@@ -48,7 +49,7 @@ def documents(db) -> list[tuple]:
 @pytest.fixture(scope="module")
 def reference(big_site, tmp_path_factory):
     """A full crawl of the site while `seedtrack sql` runs in a loop: (db, the query results)."""
-    _server, topic = big_site
+    _server, topic, _manifest = big_site
     db = tmp_path_factory.mktemp("reference") / "ref.duckdb"
     Database(db).migrate()  # the queries start with the crawl
     results: list[subprocess.CompletedProcess] = []
@@ -85,10 +86,16 @@ def test_faults_sql_in_a_loop_during_a_crawl_never_fails(reference):
 
 
 def test_faults_sigkill_mid_crawl_loses_and_doubles_nothing(big_site, reference, tmp_path):
-    _server, topic = big_site
+    server, topic, manifest = big_site
     ref_db, _results = reference
     expected = documents(ref_db)
     db = tmp_path / "killed.duckdb"
+    # pages answer slowly for this crawl, so that the kill surely lands in the middle of it
+    routes_file = server.root / "_routes.json"
+    routes = json.loads(routes_file.read_text(encoding="utf-8"))
+    slow = {path: {**routes.get(path, {}), "delay": 0.4}
+            for article in manifest["articles"] for path in (article["path"].split("?")[0], article["canonical_path"])}
+    routes_file.write_text(json.dumps({**routes, **slow}), encoding="utf-8")
     process = crawl(topic, db)
     try:
         seen = wait_for(lambda: db.exists() and len(found := documents(db)) >= 10 and found, timeout=240,
@@ -99,6 +106,7 @@ def test_faults_sigkill_mid_crawl_loses_and_doubles_nothing(big_site, reference,
     finally:
         if process.poll() is None:
             process.kill()
+        routes_file.write_text(json.dumps(routes), encoding="utf-8")
     assert process.returncode == -signal.SIGKILL
     after = documents(db)  # the file opens (its write-ahead log replayed)
     assert len(after) == len({doc_id for doc_id, _ in after}) < len(expected)
