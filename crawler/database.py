@@ -72,8 +72,9 @@ class DatabaseError(Exception):
         self.retryable = retryable
 
 
-# DuckDB's Python module is not safe for two threads writing (registering Arrow batches) at once: the
-# writes of one process take turns, whichever thread they come from.
+# DuckDB's Python module is not safe for two threads writing (registering Arrow batches) at once, and
+# refuses a read-only connection to a file while a read-write one is open in the same process (and the
+# reverse): the connections of one process take turns, whichever thread they come from.
 _PROCESS_WRITE_LOCK = threading.RLock()
 
 
@@ -131,6 +132,10 @@ class Database:
     @contextmanager
     def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection: no statement run through it can change the file."""
+        with _PROCESS_WRITE_LOCK:
+            yield from self._reading()
+
+    def _reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
         if not self.path.exists():
             raise DatabaseError(
                 f"no database at {self.path}: run `seedtrack crawl` or `seedtrack demo` first, or pass --db"

@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
+import duckdb
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -36,7 +37,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from scrapy.settings import Settings
 
-from crawler.database import Database
+from crawler.database import Database, DatabaseError
 from crawler.topic import Source, Topic
 
 logger = logging.getLogger("seedtrack.schedule")
@@ -122,26 +123,33 @@ class DuckDBJobStore(MemoryJobStore):
 
     def remove_job(self, job_id) -> None:
         super().remove_job(job_id)
-        with self.database.writing() as con:
-            con.execute("DELETE FROM schedule WHERE source = ?", [job_id])
+        self._write("DELETE FROM schedule WHERE source = ?", [job_id])
 
     def remove_all_jobs(self) -> None:
         super().remove_all_jobs()
-        with self.database.writing() as con:
-            con.execute("DELETE FROM schedule")
+        self._write("DELETE FROM schedule")
 
     def shutdown(self) -> None:
         super().remove_all_jobs()  # only forgets them in memory: the table keeps the schedule
 
     def _save(self, job) -> None:
         state = pickle.dumps(job.__getstate__(), pickle.HIGHEST_PROTOCOL)
-        with self.database.writing() as con:
-            con.execute(
-                "INSERT INTO schedule (source, every, next_run_at, job_state, updated_at) VALUES (?, ?, ?, ?, now()) "
-                "ON CONFLICT (source) DO UPDATE SET every = excluded.every, next_run_at = excluded.next_run_at, "
-                "job_state = excluded.job_state, updated_at = excluded.updated_at",
-                [job.id, str(job.trigger), naive_utc(job.next_run_time), state],
-            )
+        self._write(
+            "INSERT INTO schedule (source, every, next_run_at, job_state, updated_at) VALUES (?, ?, ?, ?, now()) "
+            "ON CONFLICT (source) DO UPDATE SET every = excluded.every, next_run_at = excluded.next_run_at, "
+            "job_state = excluded.job_state, updated_at = excluded.updated_at",
+            [job.id, str(job.trigger), naive_utc(job.next_run_time), state],
+        )
+
+    def _write(self, sql: str, params: list | None = None) -> None:
+        """Write through; a failure is logged and the jobs in memory stay right (an exception here would end
+        APScheduler's thread: the daemon would live on and run nothing). The next change writes them again."""
+        try:
+            with self.database.writing() as con:
+                con.execute(sql, params or [])
+        except (DatabaseError, duckdb.Error) as exc:
+            logger.error("could not save the schedule to %s (%s); it is kept in memory and saved with the next "
+                         "change", self.database.path, exc)
 
 
 def setup_logging(log_file: Path, max_bytes: int, backups: int) -> None:
@@ -285,7 +293,10 @@ class ScheduleDaemon:
         if self.stopping.is_set():
             logger.info("%s: crawl stopped for shutdown (exit %d)", name, code)
             return
-        self._account(name, code)
+        try:
+            self._account(name, code)
+        except (DatabaseError, duckdb.Error) as exc:
+            logger.error("%s: could not record the outcome of its crawl (exit %d): %s", name, code, exc)
 
     def _account(self, name: str, code: int) -> None:
         failures = self._failures(name)

@@ -116,3 +116,29 @@ def test_faults_sigkill_mid_crawl_loses_and_doubles_nothing(big_site, reference,
     assert documents(db) == expected  # the next run completed what was missing, nothing twice
     _columns, [(stored, distinct)] = Database(db).query("SELECT count(*), count(DISTINCT url) FROM documents")
     assert stored == distinct
+
+
+def test_faults_reads_and_writes_of_one_process_take_turns(tmp_path):
+    """DuckDB refuses a read-only connection beside a read-write one in one process (and the reverse): the
+    schedule daemon's threads did both at once, which ended APScheduler's thread in the soak benchmark."""
+    db = Database(tmp_path / "turns.duckdb")
+    db.migrate()
+    opened, errors = threading.Event(), []
+
+    def read():
+        with db.reading() as con:
+            opened.set()
+            time.sleep(0.3)
+            con.execute("SELECT count(*) FROM documents").fetchone()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    opened.wait(30)
+    try:
+        db.record_run({"run_id": "r", "source": "s", "source_kind": "feed", "started_at": time.strftime("%Y-%m-%d"),
+                       "status": "ok", "fetched": 0, "new": 0, "duplicates": 0, "filtered": 0, "errors": 0})
+    except Exception as exc:  # noqa: BLE001 (the failure under test is DuckDB's ConnectionException)
+        errors.append(exc)
+    reader.join()
+    assert errors == []
+    assert db.query("SELECT count(*) FROM crawl_runs")[1] == [(1,)]
