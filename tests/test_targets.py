@@ -12,7 +12,7 @@ from crawler.nlp.cues import cues
 from crawler.nlp.stance_models import mark_target
 from crawler.nlp.targets import TargetFinder
 from crawler.topic import load_topic
-from tests.realdata import REALDATA
+from realdata import REALDATA
 
 
 @pytest.fixture(scope="module")

@@ -45,7 +45,7 @@ class NameEntities:
     """Entities found by the topic's names and aliases alone: for languages without an NER model (Chinese)."""
 
     def __init__(self, entities: List[list]):
-        from crawler.nlp.targets import name_pattern
+        from crawler.relevance import terms_pattern
 
         self.labels: Dict[str, str] = {}
         names = []
@@ -53,7 +53,7 @@ class NameEntities:
             for alias in (name, *aliases):
                 self.labels.setdefault(alias.casefold(), label)
                 names.append(alias)
-        self.pattern = name_pattern(names)
+        self.pattern = terms_pattern(names)
 
     def __call__(self, doc: Doc) -> Doc:
         if self.pattern is None:

@@ -101,8 +101,10 @@ class Reception:
                 found.append(min(after, key=lambda e: e.start_char))
         return list({e.start: e for e in found}.values())
 
-    def select(self, doc: Doc) -> list[Sentence]:
+    def select(self, doc: Doc) -> tuple[list[Sentence], dict[str, int]]:
+        """The sentences that count, and the frame cue counts of the whole text."""
         chosen, fallback, names_rival, previous_target = [], [], False, False
+        totals: dict[str, int] = {}
         for sent in doc.sents:
             text = sent.text.strip()
             if not text:
@@ -119,6 +121,8 @@ class Reception:
                 kind = "actor"
             previous_target = kind == "target"
             sentence = Sentence(text, spans, kind or "fallback", self.finder.frame_hits(text), speakers)
+            for name, count in sentence.frames.items():
+                totals[name] = totals.get(name, 0) + count
             if kind:
                 chosen.append(sentence)
             elif len(fallback) < 3:
@@ -126,9 +130,9 @@ class Reception:
         if not chosen and not names_rival:
             chosen = fallback
         targets = [s for s in chosen if s.kind == "target"]
-        return (targets + [s for s in chosen if s.kind != "target"])[:MAX_SENTENCES]
+        return (targets + [s for s in chosen if s.kind != "target"])[:MAX_SENTENCES], totals
 
-    def summarise(self, doc: Doc, sentences: list[Sentence]) -> dict:
+    def summarise(self, sentences: list[Sentence], totals: dict[str, int]) -> dict:
         result = _stance([s.probs for s in sentences])
         label = result["stance"]
         ranked = sorted(sentences, key=lambda s: s.probs[LABELS.index(label)], reverse=True)
@@ -137,7 +141,6 @@ class Reception:
         for s in sentences:
             for name in s.frames:
                 counted[name] = counted.get(name, 0) + 1
-        totals = self.finder.frame_hits(doc.text)
         frames = {}
         for name in self.finder.frames:
             if counted.get(name) or totals.get(name, 0) >= 2:
@@ -173,11 +176,11 @@ class Reception:
 
     def _process(self, docs: list[Doc]) -> list[Doc]:
         selected = [self.select(doc) for doc in docs]
-        flat = [s for sentences in selected for s in sentences]
+        flat = [s for sentences, _totals in selected for s in sentences]
         for sentence, probs in zip(flat, self.model.predict([(s.text, s.spans) for s in flat])):
             sentence.probs = probs
-        for doc, sentences in zip(docs, selected):
-            doc._.reception = self.summarise(doc, sentences)
+        for doc, (sentences, totals) in zip(docs, selected):
+            doc._.reception = self.summarise(sentences, totals)
         return docs
 
 

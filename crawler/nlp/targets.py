@@ -2,8 +2,8 @@
 
 Target names are the topic's terms plus the names and aliases of its ``role = "topic"`` entities (the
 product, its maker, its apps); rivals are the ``role = "rival"`` entities. All match like topic terms
-(``crawler.relevance.term_pattern``), except short all-capital names ("IP", "US", "MPA"), which match
-case-sensitively so the pronoun "us" is not the United States. An English sentence that opens with "It",
+(``crawler.relevance.terms_pattern``: short all-capital names such as "IP", "US", "MPA" case-sensitively,
+so the pronoun "us" is not the United States). An English sentence that opens with "It",
 "The model" or similar right after a sentence naming the topic is taken to be about the topic too.
 """
 
@@ -12,24 +12,13 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from crawler.relevance import term_pattern
+from crawler.relevance import terms_pattern
 from crawler.topic import Topic
 
 ANAPHORA = re.compile(
     r"^\W*(it|its|the (?:new |latest |video |ai |ai video )?(?:model|tool|app|system|generator|version|release))\b",
     re.IGNORECASE,
 )
-
-
-def name_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
-    """One regex for many names, longest first; None when there are none."""
-    parts = []
-    for name in sorted({n for n in names if n.strip()}, key=len, reverse=True):
-        pattern = term_pattern(name).pattern
-        if name.isupper() and len(name) <= 4:
-            pattern = "(?-i:" + pattern + ")"
-        parts.append(f"(?:{pattern})")
-    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
 
 def finder_config(topic: Topic) -> dict:
@@ -46,9 +35,9 @@ def finder_config(topic: Topic) -> dict:
 
 class TargetFinder:
     def __init__(self, targets: Iterable[str], rivals: Iterable[str] = (), frames: dict[str, list[str]] | None = None):
-        self.targets = name_pattern(targets)
-        self.rivals = name_pattern(rivals)
-        self.frames = {name: name_pattern(cues) for name, cues in (frames or {}).items()}
+        self.targets = terms_pattern(targets)
+        self.rivals = terms_pattern(rivals)
+        self.frames = {name: terms_pattern(cues) for name, cues in (frames or {}).items()}
 
     @classmethod
     def from_topic(cls, topic: Topic) -> TargetFinder:
