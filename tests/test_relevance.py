@@ -2,7 +2,7 @@
 
 import pytest
 
-from crawler.relevance import RelevanceMatcher, term_pattern
+from crawler.relevance import RelevanceMatcher, term_pattern, terms_pattern
 from crawler.topic import load_topic
 
 
@@ -121,3 +121,10 @@ def test_relevance_term_pattern_escapes_regex_characters():
     pattern = term_pattern("C++ (beta)")
     assert pattern.search("we tried C++ (beta) today")
     assert not pattern.search("we tried C (beta) today")
+
+
+def test_relevance_terms_pattern_matches_like_term_pattern():
+    pattern = terms_pattern(["Seedance", "Seedance 2.0", "即梦", "US", "MPA"])
+    text = "Seedance-2.0 from 即梦AI worries the MPA and the US, and us; Seedances and mpa are other words."
+    assert [m.group() for m in pattern.finditer(text)] == ["Seedance-2.0", "即梦", "MPA", "US"]
+    assert terms_pattern([" ", ""]) is None
