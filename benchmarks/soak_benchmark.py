@@ -15,7 +15,8 @@
    first and the last window (a minute, or a quarter of a short run).
 
 Exits non-zero when a query failed, a row is doubled, the daemon's memory grew by more than 10% from
-the first window to the last, the daemon did not stop cleanly, or nothing was stored. Linux only (``/proc``).
+the first window to the last, no run started in the last window, the daemon did not stop cleanly, or
+nothing was stored. Linux only (``/proc``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from crawler.database import Database
@@ -172,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
         while (now := time.monotonic()) - started < duration:
             if daemon.poll() is not None:
                 raise SystemExit(f"soak_benchmark: FAILED: the daemon exited with {daemon.returncode}; see {work}/daemon.log")
+            if server.poll() is not None:
+                raise SystemExit(f"soak_benchmark: FAILED: the replay server exited with {server.returncode} after "
+                                 f"{now - started:.0f} s; see {work}/server.log")
             if (kb := rss_kb(daemon.pid)) is not None:
                 memory.append((now - started, kb))
             if now >= next_publish:
@@ -180,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(1.0)
     finally:
         stop.set()
+        last_window_from = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=window)
         daemon.send_signal(signal.SIGTERM)
         try:
             stopped = daemon.wait(timeout=300)
@@ -195,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     _c, [(documents, distinct_ids, distinct_urls)] = database.query(
         "SELECT count(*), count(DISTINCT id), count(DISTINCT url) FROM documents")
     _c, [(soak_docs,)] = database.query("SELECT count(*) FROM documents WHERE source = 'soak'")
+    _c, [(late_runs,)] = database.query("SELECT count(*) FROM crawl_runs WHERE started_at >= $t", {"t": last_window_from})
     duplicates = documents - min(distinct_ids, distinct_urls)
     first = max((kb for t, kb in memory if t <= window), default=0)
     last = max((kb for t, kb in memory if t >= duration - window), default=0)
@@ -202,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     completed = sum(n for _status, n in runs)
     rows = [
         ("runs completed", f"{completed} ({', '.join(f'{n} {status}' for status, n in runs)})"),
+        (f"runs started in the last {window:.0f} s", str(late_runs)),
         ("documents", f"{documents} ({soak_docs} of {feed.count} soak articles published)"),
         ("queries run / failed", f"{queries['run']} / {queries['failed']}"),
         ("duplicate rows", str(duplicates)),
@@ -217,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     problems = [what for what, bad in (
         ("a query failed", queries["failed"]), ("rows were doubled", duplicates), ("nothing was stored", not documents),
         ("the daemon's memory grew", growth > GROWTH_LIMIT), ("the daemon did not stop cleanly", stopped != 0),
+        ("no run started in the last window: the daemon stopped scheduling", not late_runs),
     ) if bad]
     if problems:
         print(f"soak_benchmark: FAILED: {'; '.join(problems)} (work folder {work})", file=sys.stderr)
