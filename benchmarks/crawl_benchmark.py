@@ -548,7 +548,7 @@ def stage_benchmark(site: Path, manifest: dict, base_url: str, work: Path, nlp_s
         for key, label in (("full_1", "full, n_process=1"), ("full_2", "full, n_process=2"),
                            ("same", "same components"), ("tagger", "Tagger.analyse in-process")):
             ratios[(workers, key)] = stage_rate / bare[key]
-            print(f"    NLP_WORKERS={workers}: NLP stage / bare nlp.pipe ({label}){'':<{24 - len(label)}}"
+            print(f"    NLP_WORKERS={workers}: NLP stage / bare nlp.pipe ({label}){'':<{max(0, 26 - len(label))}}"
                   f"{ratios[(workers, key)]:6.2f}")
     for stage in ("validate", "dedup", "extract", "relevance", "nlp (NLP_WORKERS=1)", "nlp (NLP_WORKERS=0)", "store"):
         record(f"stage {stage}", rates[stage], "docs/s")
