@@ -17,10 +17,6 @@ import logging
 from scrapy.exceptions import NotConfigured
 
 from crawler.items import Document
-from crawler.nlp.model import installed_model
-from crawler.nlp.runner import shared_runner
-from crawler.nlp.stance_models import STANCE_MODELS
-from crawler.nlp.tagger import LANGUAGES, TaggerSpec
 from crawler.topic import load_topic
 
 logger = logging.getLogger(__name__)
@@ -43,6 +39,12 @@ class NlpPipeline:
         settings = crawler.settings
         if not settings.getbool("NLP_ENABLED"):
             raise NotConfigured("NLP_ENABLED is off")
+        # spaCy (and what it imports) loads only when the stage is on: a crawl without NLP starts faster
+        from crawler.nlp.model import installed_model
+        from crawler.nlp.runner import shared_runner
+        from crawler.nlp.stance_models import STANCE_MODELS
+        from crawler.nlp.tagger import LANGUAGES, TaggerSpec
+
         installed_model(settings.get("NLP_MODEL"))  # fail at start-up, not batch by batch
         if settings.get("NLP_STANCE_MODEL") not in STANCE_MODELS:
             raise ValueError(f"NLP_STANCE_MODEL must be one of {', '.join(STANCE_MODELS)}")
