@@ -29,8 +29,10 @@ def test_cli_demo_crawls_the_replay_site_and_prints_queries(tmp_path):
         answer = run_cli("sql", query, "--db", db, "--format", "json")
         assert answer.returncode == 0, answer.stderr
         assert json.loads(answer.stdout), query
+    read = {r["source_kind"] for r in rows(db, "SELECT source_kind FROM crawl_runs WHERE fetched > 0")}
+    assert {"feed", "news_search", "gdelt", "sitemap"} <= read  # which source stores an article first varies
     kinds = {row["source_kind"] for row in rows(db, "SELECT DISTINCT source_kind FROM documents")}
-    assert {"feed", "news_search"} <= kinds
+    assert "feed" in kinds
     again = run_cli("demo", "--db", db, "--articles", "16", "-q")
     assert again.returncode == 0, again.stderr
     assert rows(db, "SELECT count(DISTINCT run_id) AS n FROM crawl_runs")[0]["n"] == 1  # recreated, not appended
