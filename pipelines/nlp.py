@@ -56,6 +56,9 @@ class NlpPipeline:
         return cls(crawler, runner, settings.getint("NLP_BATCH_SIZE"), settings.getfloat("NLP_MAX_WAIT"), languages,
                    spec.version())
 
+    def open_spider(self) -> None:
+        self.runner.warm_up()  # the model loads while the first pages download
+
     async def process_item(self, item: Document) -> Document:
         if item.filtered_reason or not item.text or item.lang not in self.languages:
             self.stats.inc_value("nlp/skipped")

@@ -61,6 +61,10 @@ class NlpRunner:
             return executor.submit(_analyse_in_worker, list(texts), list(langs))
         return executor.submit(lambda: thread_tagger(self.spec).analyse(texts, langs))
 
+    def warm_up(self) -> Future:
+        """Start the worker and load the model now (an empty batch), so the first real batch does not wait."""
+        return self.submit([], [])
+
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=False)
