@@ -42,8 +42,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", action="append", choices=("textcat", "minilm"))
     parser.add_argument("--newsmtsc", type=Path, help="folder of NewsMTSC's jsonl files (default: ../shared/realdata)")
     args = parser.parse_args(argv)
-    if args.newsmtsc:
-        os.environ["SEEDTRACK_NEWSMTSC"] = str(args.newsmtsc)
     models = args.model or ["textcat", *(["minilm"] if minilm_available() else [])]
     print(f"stance benchmark: models {', '.join(models)}; machine: {os.cpu_count()} CPUs, {platform.platform()}, "
           f"Python {platform.python_version()}; load average {os.getloadavg()[0]:.2f}")
@@ -57,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n== {model} (loaded in {time.perf_counter() - started:.1f} s) " + "=" * 50, flush=True)
         for name in EVAL_SETS:
             try:
-                report = evaluate(tagger, finder, name)
+                report = evaluate(tagger, finder, name, newsmtsc=args.newsmtsc)
             except DatasetMissing as exc:
                 print(f"skipped: {exc}")
                 continue

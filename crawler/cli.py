@@ -142,15 +142,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     spec = tagger_spec(args)
     tagger, finder = Tagger(spec), TargetFinder.from_topic(load_topic(args.topic))
-    if args.newsmtsc:
-        import os
-
-        os.environ["SEEDTRACK_NEWSMTSC"] = str(args.newsmtsc)
     names, missing = args.dataset or list(EVAL_SETS), []
     print(f"stance model: {tagger.pipeline('en').get_pipe('seedtrack_reception').model.name}")
     for name in names:
         try:
-            print(format_report(evaluate(tagger, finder, name, args.limit)))
+            print(format_report(evaluate(tagger, finder, name, args.limit, args.newsmtsc)))
         except DatasetMissing as exc:
             if args.dataset:
                 raise SystemExit(f"seedtrack: error: {exc}") from None

@@ -214,20 +214,16 @@ class Database:
             new_ids = {row[0] for row in _insert(con, "documents", documents, DOCUMENT_SCHEMA, "RETURNING id")}
             if new_ids:  # upgraded rows: their old entities go, and a page now on topic leaves `filtered`
                 con.register("stored_ids", pa.table({"id": sorted(new_ids)}))
-                for table in DERIVED:
-                    con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT id FROM stored_ids)")
+                _delete_derived(con, "SELECT id FROM stored_ids")
                 con.execute("DELETE FROM filtered WHERE id IN (SELECT id FROM stored_ids)")
                 con.unregister("stored_ids")
-            derived = {"entities": entities, "frames": frames, "actors": actors}
-            for table, schema in DERIVED.items():
-                _insert(con, table, [row for row in derived[table] if row["doc_id"] in new_ids], schema)
+            _insert_derived(con, {"entities": entities, "frames": frames, "actors": actors}, new_ids)
             _insert(con, "filtered", filtered, FILTERED_SCHEMA)
             _insert(con, "url_aliases", aliases, ALIAS_SCHEMA)
             if aliases:  # a row kept from a feed entry under a link that now leads to a read page is superseded
                 con.register("alias_ids", pa.table({"id": sorted({a["alias_id"] for a in aliases})}))
                 superseded = "SELECT d.id FROM documents d JOIN alias_ids a ON a.id = d.id WHERE d.text_source = 'feed'"
-                for table in DERIVED:
-                    con.execute(f"DELETE FROM {table} WHERE doc_id IN ({superseded})")
+                _delete_derived(con, superseded)
                 con.execute(f"DELETE FROM documents WHERE id IN ({superseded})")
                 con.unregister("alias_ids")
             _insert(con, "errors", errors, ERROR_SCHEMA)
@@ -253,12 +249,9 @@ class Database:
                 sets = ", ".join(f"{c} = analysis.{c}" for c in ANALYSIS_COLUMNS if c != "id")
                 updated = con.execute(f"UPDATE documents SET {sets} FROM analysis WHERE documents.id = analysis.id "
                                       "RETURNING documents.id").fetchall()
-                for table in DERIVED:
-                    con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT id FROM analysis)")
+                _delete_derived(con, "SELECT id FROM analysis")
                 con.unregister("analysis")
-                derived = {"entities": entities, "frames": frames, "actors": actors}
-                for table, table_schema in DERIVED.items():
-                    _insert(con, table, derived[table], table_schema)
+                _insert_derived(con, {"entities": entities, "frames": frames, "actors": actors})
                 return len(updated)
         except duckdb.Error as exc:
             raise DatabaseError(f"could not write new analyses to {self.path}: {exc}") from exc
@@ -372,6 +365,18 @@ def _insert(con, table: str, rows: Sequence[dict[str, Any]], schema: pa.Schema, 
     ).fetchall()
     con.unregister("batch")  # not on failure: the transaction is then aborted and rolled back
     return result
+
+
+def _delete_derived(con, ids_sql: str) -> None:
+    """Delete the entities, frames and actors of the documents that ``ids_sql`` selects."""
+    for table in DERIVED:
+        con.execute(f"DELETE FROM {table} WHERE doc_id IN ({ids_sql})")
+
+
+def _insert_derived(con, rows: dict[str, Sequence[dict[str, Any]]], only: set[str] | None = None) -> None:
+    """Insert entities, frames and actors rows (those of the documents in ``only``, when given)."""
+    for table, schema in DERIVED.items():
+        _insert(con, table, [r for r in rows[table] if only is None or r["doc_id"] in only], schema)
 
 
 def _arrow(rows: Sequence[dict[str, Any]], schema: pa.Schema) -> pa.Table:

@@ -24,6 +24,11 @@ NEWSMTSC = {"newsmtsc-train": "train.jsonl", "newsmtsc-rw": "devtest_rw.jsonl", 
 EVAL_SETS = ("reception", "reception-zh", "newsmtsc-rw", "newsmtsc-mt")
 
 
+def label_of(probabilities) -> str:
+    """The label of the highest of three probabilities in LABELS order."""
+    return LABELS[max(range(len(LABELS)), key=lambda i: probabilities[i])]
+
+
 class DatasetMissing(FileNotFoundError):
     pass
 

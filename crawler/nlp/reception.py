@@ -22,7 +22,7 @@ from typing import Dict, Iterable, Iterator, List
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from crawler.nlp.datasets import LABELS
+from crawler.nlp.datasets import LABELS, label_of
 from crawler.nlp.stance_models import load_stance_model
 from crawler.nlp.targets import TargetFinder
 
@@ -60,22 +60,18 @@ class Sentence:
 NEUTRAL = {"stance": "neutral", "score": 0.0, "confidence": 0.0}
 
 
-def _label(probs) -> str:
-    return LABELS[max(range(3), key=lambda i: probs[i])]
-
-
 def _stance(rows: list[tuple[float, float, float]]) -> dict:
     """Sentence probabilities -> a stance, as a reader weighs a text: it takes a side when at least
     ``SIDE_SHARE`` of its counted sentences do, in the direction of those sentences; the score is the mean
     P(favor) - P(against) over all counted sentences, so a long neutral report with one barb stays mild."""
     if not rows:
         return dict(NEUTRAL)
-    sided = [row for row in rows if _label(row) != "neutral"]
+    sided = [row for row in rows if label_of(row) != "neutral"]
     score = sum(row[2] - row[0] for row in rows) / len(rows)
     lean = sum(row[2] - row[0] for row in sided)
     if sided and len(sided) / len(rows) >= SIDE_SHARE and lean:
         label = "favor" if lean > 0 else "against"
-        agreeing = [row[LABELS.index(label)] for row in sided if _label(row) == label] or [0.0]
+        agreeing = [row[LABELS.index(label)] for row in sided if label_of(row) == label] or [0.0]
         confidence = sum(agreeing) / len(agreeing) * min(1.0, len(sided) / len(rows) / SIDE_SHARE)
     else:
         label = "neutral"
@@ -88,8 +84,8 @@ class Reception:
         self.finder, self.model, self.language = finder, model, language
         self.reporting = REPORTING[language]
 
-    def speakers(self, doc: Doc, sent) -> list:
-        ents = [e for e in doc.ents if e.label_ in ACTOR_LABELS and sent.start <= e.start and e.end <= sent.end]
+    def speakers(self, sent) -> list:
+        ents = [e for e in sent.ents if e.label_ in ACTOR_LABELS]
         found = []
         for cue in self.reporting.finditer(sent.text):
             start, end = sent.start_char + cue.start(), sent.start_char + cue.end()
@@ -116,7 +112,7 @@ class Reception:
             kind = "target" if spans else None
             if not spans and previous_target and self.language == "en" and (anaphor := self.finder.anaphora(text)):
                 spans, kind = [anaphor], "target"
-            speakers = self.speakers(doc, sent)
+            speakers = self.speakers(sent)
             if kind is None and speakers and not rival:
                 kind = "actor"
             previous_target = kind == "target"
@@ -137,15 +133,13 @@ class Reception:
         label = result["stance"]
         ranked = sorted(sentences, key=lambda s: s.probs[LABELS.index(label)], reverse=True)
         result["evidence"] = [s.text for s in ranked[:EVIDENCE]]
-        counted: dict[str, int] = {}
-        for s in sentences:
-            for name in s.frames:
-                counted[name] = counted.get(name, 0) + 1
         frames = {}
         for name in self.finder.frames:
-            if counted.get(name) or totals.get(name, 0) >= 2:
-                carrying = [s.probs for s in sentences if name in s.frames]
-                frames[name] = _stance(carrying) if carrying else {k: result[k] for k in NEUTRAL}
+            carrying = [s.probs for s in sentences if name in s.frames]
+            if carrying:
+                frames[name] = _stance(carrying)
+            elif totals.get(name, 0) >= 2:
+                frames[name] = {k: result[k] for k in NEUTRAL}
         actors: dict[str, dict] = {}
         for s in sentences:
             quote = QUOTE.search(s.text)

