@@ -8,6 +8,7 @@ seen again brings its engagement now: those snapshots are written in batches by 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from scrapy.exceptions import DropItem
 
@@ -17,14 +18,18 @@ from crawler.known import KnownDocuments
 from pipelines.store import engagement_row, writer_thread
 
 
+logger = logging.getLogger(__name__)
+
+
 class DedupPipeline:
     def __init__(self, crawler):
         self.crawler = crawler
         self.stats = crawler.stats
         self.known: KnownDocuments | None = None
         self.batch_size = crawler.settings.getint("STORE_BATCH_SIZE")
-        self.snapshots: list[dict] = []
-        self._writes: list[asyncio.Future] = []
+        self.snapshots: list[dict] = []  # engagement rows of dropped duplicates, written in batches
+        self.aliases: list[dict] = []  # new links to known pages, written with them
+        self._writes: set[asyncio.Future] = set()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -37,26 +42,33 @@ class DedupPipeline:
     def process_item(self, item: Document) -> Document:
         if not self.known.add(item.id, page_read=item.html is not None):
             self.stats.inc_value("dedup/dropped")
-            if item.aliases:  # a new link to a known page: remember it, so it is not fetched again
-                aliases = [{**alias, "doc_id": item.id} for alias in item.aliases]
-                self._writes.append(asyncio.get_running_loop().run_in_executor(
-                    writer_thread(), lambda: self.database.store(aliases=aliases)))
-                for alias in item.aliases:
-                    self.known.add(alias["alias_id"])
+            # a new link to a known page: remember it, so it is not fetched again
+            self.aliases.extend({**alias, "doc_id": item.id} for alias in item.aliases)
+            for alias in item.aliases:
+                self.known.add(alias["alias_id"])
             if (snapshot := engagement_row(item)) is not None:
                 self.snapshots.append(snapshot)
-                if len(self.snapshots) >= self.batch_size:
-                    self.flush_snapshots()
+            if len(self.snapshots) + len(self.aliases) >= self.batch_size:
+                self.flush_snapshots()
             raise DropItem(f"duplicate: {item.url}")
         return item
 
     def flush_snapshots(self) -> None:
+        """Hand the buffered snapshots and aliases to the process's writer thread, in one write."""
         rows, self.snapshots = self.snapshots, []
-        if rows:
+        aliases, self.aliases = self.aliases, []
+        if rows or aliases:
             self.stats.inc_value("dedup/engagement", len(rows))
-            write = asyncio.get_running_loop().run_in_executor(writer_thread(), lambda: self.database.store(engagement=rows))
-            self._writes.append(write)
+            write = asyncio.get_running_loop().run_in_executor(
+                writer_thread(), lambda: self.database.store(aliases=aliases, engagement=rows))
+            self._writes.add(write)
+            write.add_done_callback(self._written)
+
+    def _written(self, write: asyncio.Future) -> None:
+        self._writes.discard(write)
+        if not write.cancelled() and write.exception() is not None:  # the links are fetched again next crawl
+            logger.error("could not record aliases and engagement of duplicates: %s", write.exception())
 
     async def close_spider(self) -> None:
         self.flush_snapshots()
-        await asyncio.gather(*self._writes)
+        await asyncio.gather(*list(self._writes))

@@ -31,7 +31,8 @@ class ConditionalRequestMiddleware:
         self.crawler = crawler
         self.database = Database(crawler.settings["SEEDTRACK_DB"])
         self.stored: dict[str, tuple[str | None, str | None]] = {}
-        self.answered: dict[str, tuple[str | None, str | None, dict]] = {}  # url -> (etag, modified, meta)
+        # url -> (etag, modified, meta): the meta itself, since a spider may set conditional_save after parsing
+        self.answered: dict[str, tuple[str | None, str | None, dict]] = {}
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
