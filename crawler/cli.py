@@ -3,28 +3,36 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from crawler.database import DEFAULT_DB, Database, DatabaseError
+from crawler.database import DEFAULT_DB, Database
+from crawler.errors import UserError
 from crawler.output import FORMATS, write_rows
-from crawler.topic import Source, TopicError, load_topic
+from crawler.overrides import parse_overrides, project_scrapy_settings
+from crawler.topic import Source, load_topic
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from crawler.runner import crawl_settings, format_summary, run_crawl
+    from crawler.runner import OFFLINE_HINT, crawl_settings, format_summary, run_crawl
 
     topic = load_topic(args.topic)
     sources = adhoc_sources(args.feed, args.page) if (args.feed or args.page) else select_sources(topic, args.source)
+    overrides = parse_overrides(args.set)
     Database(args.db).migrate()
-    settings = crawl_settings(topic, args.db, parse_overrides(args.set))
+    settings = crawl_settings(topic, args.db, overrides)
     if args.log_level:
         settings.set("LOG_LEVEL", args.log_level, priority="cmdline")
     results = run_crawl(topic, sources, settings, progress=None if args.quiet else sys.stderr)
     print(format_summary(results))
     print(f"database: {Path(args.db).resolve()}")
     failed = [r for r in results if r.status not in ("ok", "partial")]
-    return 1 if results and len(failed) == len(results) else 0
+    if results and len(failed) == len(results):
+        if all(r.offline for r in results):
+            print(f"seedtrack: error: {OFFLINE_HINT}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def select_sources(topic, names: list[str] | None) -> list[Source]:
@@ -39,7 +47,7 @@ def adhoc_sources(feeds: list[str] | None, pages: list[str] | None) -> list[Sour
 
     for url in [*(feeds or []), *(pages or [])]:
         if not is_http_url(url):
-            raise SystemExit(f"seedtrack: error: not an http(s) URL: {url}")
+            raise UserError(f"not an http(s) URL: {url}")
     sources = [
         Source(name=f"feed-{index}-{url_domain(url)}", kind="feed", url=url, options={"follow": "all"})
         for index, url in enumerate(feeds or [], 1)
@@ -49,20 +57,18 @@ def adhoc_sources(feeds: list[str] | None, pages: list[str] | None) -> list[Sour
     return sources
 
 
-def parse_overrides(pairs: list[str] | None) -> dict[str, str]:
-    overrides = {}
-    for pair in pairs or []:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise SystemExit(f"seedtrack: error: --set takes NAME=VALUE, not {pair!r}")
-        overrides[name.strip()] = value
-    return overrides
+def demo_articles(value: str) -> int:
+    from crawler.replay.site import MIN_ARTICLES
+
+    if not value.isdigit() or int(value) < MIN_ARTICLES:
+        raise argparse.ArgumentTypeError(f"takes a whole number of at least {MIN_ARTICLES}, not {value!r}")
+    return int(value)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from crawler.demo import run_demo
 
-    return run_demo(args.db, articles=args.articles, quiet=args.quiet)
+    return run_demo(args.db, articles=args.articles, quiet=args.quiet, topic_path=args.topic)
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
@@ -107,12 +113,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def tagger_spec(args: argparse.Namespace):
-    """The crawl's tagger configuration (settings NLP_MODEL, NLP_STANCE_MODEL, NLP_BATCH_SIZE), for this topic."""
-    from crawler import settings
+    """The crawl's tagger configuration (settings NLP_MODEL, NLP_STANCE_MODEL, NLP_BATCH_SIZE, with ``--set``
+    applied as a crawl applies it), for this topic."""
     from crawler.nlp.tagger import TaggerSpec
 
-    return TaggerSpec.from_topic(load_topic(args.topic), settings.NLP_MODEL, args.stance_model or settings.NLP_STANCE_MODEL,
-                                 settings.NLP_BATCH_SIZE)
+    settings = project_scrapy_settings(parse_overrides(args.set))
+    return TaggerSpec.from_topic(load_topic(args.topic), settings.get("NLP_MODEL"),
+                                 args.stance_model or settings.get("NLP_STANCE_MODEL"), settings.getint("NLP_BATCH_SIZE"))
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
@@ -121,13 +128,16 @@ def cmd_tag(args: argparse.Namespace) -> int:
     from crawler.nlp.tagger import Tagger
     from crawler.nlp.tagging import InputError, read_jsonl, tag_records
 
+    spec = tagger_spec(args)
     source = sys.stdin if args.file in (None, "-") else open(args.file, encoding="utf-8")
     with source:
         try:
             records = read_jsonl(source) if args.jsonl else [{"text": source.read()}]
         except InputError as exc:
-            raise SystemExit(f"seedtrack: error: {args.file or 'stdin'}: {exc}") from None
-    tagger = Tagger(tagger_spec(args))
+            raise UserError(f"{args.file or 'stdin'}: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise UserError(f"{args.file or 'stdin'}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    tagger = Tagger(spec)
     for result in tag_records(tagger, records):
         print(json.dumps(result, ensure_ascii=False, indent=None if args.jsonl else 2))
     return 0
@@ -149,7 +159,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(format_report(evaluate(tagger, finder, name, args.limit, args.newsmtsc)))
         except DatasetMissing as exc:
             if args.dataset:
-                raise SystemExit(f"seedtrack: error: {exc}") from None
+                raise UserError(str(exc)) from None
             missing.append(str(exc))
     for problem in missing:
         print(f"skipped {problem}", file=sys.stderr)
@@ -163,9 +173,10 @@ def cmd_retag(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"retag: {done}/{todo} documents, {done / seconds if seconds else 0:.1f}/s", file=sys.stderr)
 
+    spec = tagger_spec(args)
     database = Database(args.db)
     database.migrate()
-    result = retag(database, tagger_spec(args), args.batch_size, args.all, progress)
+    result = retag(database, spec, args.batch_size, args.all, progress)
     print(f"retagged {result.done} of {result.todo} documents in {result.seconds:.1f} s"
           if result.todo else "every document is already tagged with this topic and model (use --all to redo)")
     return 0
@@ -173,6 +184,8 @@ def cmd_retag(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seedtrack", description=__doc__.split(":")[0] + ".")
+    parser.add_argument("--traceback", action="store_true",
+                        help="show the full traceback of an error (or set SEEDTRACK_DEBUG=1)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def with_db(sub: argparse.ArgumentParser, default: Path = DEFAULT_DB) -> None:
@@ -191,7 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="crawl a bundled replay site on 127.0.0.1 (no internet needed)")
     with_db(demo, Path("data") / "demo.duckdb")
-    demo.add_argument("--articles", type=int, default=60, help="articles on the replay site (default 60)")
+    demo.add_argument("--articles", type=demo_articles, default=60,
+                      help="articles on the replay site (default 60, at least 12)")
+    demo.add_argument("--topic", help="topic file whose terms and entities the demo applies (default: the shipped one)")
     demo.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     demo.set_defaults(func=cmd_demo)
 
@@ -233,6 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--topic", help="topic file (default: the shipped Seedance topic)")
         sub.add_argument("--stance-model", choices=("auto", "textcat", "minilm"),
                          help="stance classifier (default: the NLP_STANCE_MODEL setting)")
+        sub.add_argument("--set", action="append", metavar="NAME=VALUE",
+                         help="override a setting (NLP_MODEL, NLP_STANCE_MODEL, NLP_BATCH_SIZE ...), as crawl does")
 
     tag = commands.add_parser("tag", help="tag text: stance, frames, entities, actors (JSON out)")
     tag.add_argument("file", nargs="?", metavar="FILE|-", help="text file, or - / nothing for standard input")
@@ -261,11 +278,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    debug = args.traceback or os.environ.get("SEEDTRACK_DEBUG", "") not in ("", "0")
     try:
         return args.func(args)
-    except (TopicError, DatabaseError) as exc:
-        print(f"seedtrack: error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print("seedtrack: interrupted", file=sys.stderr)
+        return 130
+    except (UserError, OSError) as exc:
+        if debug:
+            raise
+        print(f"seedtrack: error: {describe(exc)}", file=sys.stderr)
         return 2
+
+
+def describe(exc: BaseException) -> str:
+    """One line for the user; file errors name the file (``FILE: No such file or directory``)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from typing import Any, Iterator, Sequence
 import duckdb
 import pyarrow as pa
 
+from crawler.errors import UserError
 from crawler.schema import LATEST_VERSION, MIGRATIONS, VIEWS
 
 DEFAULT_DB = Path("data") / "seedtrack.duckdb"
@@ -61,7 +62,7 @@ RUN_COLUMNS = (
 )
 
 
-class DatabaseError(Exception):
+class DatabaseError(UserError):
     """A database problem explained for the user (what happened and what to do).
 
     ``retryable`` is true when the same write may succeed later (the file was locked by another process).
@@ -82,6 +83,18 @@ def _is_lock_error(exc: duckdb.Error) -> bool:
     return "lock" in str(exc).lower()
 
 
+def _open_problem(path: Path, exc: duckdb.Error) -> str:
+    """Why DuckDB could not open ``path``, in the user's terms."""
+    text = str(exc)
+    if path.is_dir():
+        return "it is a directory; pass a .duckdb file with --db"
+    if "not a valid DuckDB database" in text:
+        return "the file is not a DuckDB database; pass the file `seedtrack crawl` wrote, or a new path"
+    if "Permission denied" in text:
+        return "permission denied; pass a file you can read and write with --db"
+    return text
+
+
 class Database:
     """A DuckDB file used by seedtrack; cheap to create, holds no open connection between calls."""
 
@@ -96,12 +109,14 @@ class Database:
         while True:
             try:
                 return duckdb.connect(str(self.path), read_only=read_only)
-            except duckdb.IOException as exc:
-                if not _is_lock_error(exc) or time.monotonic() > deadline:
+            except duckdb.Error as exc:
+                if not _is_lock_error(exc):
+                    raise DatabaseError(f"cannot open {self.path}: {_open_problem(self.path, exc)}") from exc
+                if time.monotonic() > deadline:
                     raise DatabaseError(
-                        f"cannot open {self.path}: {exc}. Another process may be writing it for longer "
-                        f"than {self.lock_timeout:g}s; try again when that crawl has finished.",
-                        retryable=_is_lock_error(exc),
+                        f"cannot open {self.path}: another process has been writing it for longer than "
+                        f"{self.lock_timeout:g}s; try again when that crawl has finished ({exc})",
+                        retryable=True,
                     ) from exc
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
@@ -109,7 +124,10 @@ class Database:
     @contextmanager
     def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-write connection in one transaction, on a migrated schema."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(f"cannot create {self.path}: {exc.strerror} ({exc.filename}); pass a writable --db") from exc
         with _PROCESS_WRITE_LOCK:
             yield from self._writing()
 

@@ -52,21 +52,27 @@ def demo_sources(manifest: dict, base_url: str) -> list[Source]:
     ]
 
 
-def run_demo(db: str | Path, articles: int = 60, quiet: bool = False, site_dir: str | Path | None = None) -> int:
+def run_demo(db: str | Path, articles: int = 60, quiet: bool = False, site_dir: str | Path | None = None,
+             topic_path: str | Path | None = None) -> int:
+    topic = load_topic(topic_path)
     db = Path(db)
     site = Path(site_dir) if site_dir else db.parent / "demo-site"
     shutil.rmtree(site, ignore_errors=True)
     for path in (db, db.with_name(db.name + ".wal")):
         path.unlink(missing_ok=True)
     manifest = build_site(site, articles=articles)
-    topic = load_topic()
     with ReplayServer(site) as server:
         print(f"replay site (sample data written for seedtrack) at {server.url}", file=sys.stderr)
         Database(db).migrate()
         settings = crawl_settings(topic, db, DEMO_SETTINGS)
         results = run_crawl(topic, demo_sources(manifest, server.url), settings, None if quiet else sys.stderr)
     print(format_summary(results))
-    print(f"\ndatabase: {db.resolve()}\n\nTry:")
+    stored = Database(db).query("SELECT count(*) FROM documents")[1][0][0]
+    if not stored:
+        print(f"seedtrack: error: the demo crawl stored no documents in {db}: every page failed or was off-topic "
+              f"(see the messages above, and the errors and filtered tables)", file=sys.stderr)
+        return 1
+    print(f"\ndatabase: {db.resolve()} ({stored} documents)\n\nTry:")
     for query in EXAMPLE_QUERIES:
         print(f'  seedtrack sql --db {db} "{query}"')
     print(f"  seedtrack export timeline --db {db} --format csv -o data/exports/timeline.csv")

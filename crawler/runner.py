@@ -15,14 +15,24 @@ from typing import Any, Mapping, Sequence, TextIO
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from scrapy.utils.misc import load_object
 from twisted.internet import task
+from twisted.python.failure import Failure
 
 from crawler.dates import utc_now
+from crawler.errors import CrawlSetupError
+from crawler.overrides import project_scrapy_settings
 from crawler.extensions.runs import run_counts
 from crawler.spiders import SPIDERS
 from crawler.topic import Source, Topic
 
 SUMMARY_COLUMNS = ("fetched", "new", "duplicates", "filtered", "errors")
+
+
+# The component settings of a crawl, named as a user would name what failed to load.
+COMPONENT_SETTINGS = {"ITEM_PIPELINES": "pipeline stage", "DOWNLOADER_MIDDLEWARES": "downloader middleware",
+                      "SPIDER_MIDDLEWARES": "spider middleware", "EXTENSIONS": "extension"}
+REINSTALL_HINT = "reinstall seedtrack as the README says (pip install .), or remove it from the settings"
 
 
 @dataclass
@@ -31,11 +41,36 @@ class SourceResult:
     status: str
     counts: dict[str, int]
     seconds: float
+    offline: bool = False  # every request failed because no host name resolved
+
+
+def check_components(settings: Settings) -> None:
+    """Import every enabled pipeline stage, middleware and extension before the reactor starts, so a broken
+    install (a missing module, an import error inside a dependency) stops the crawl with one clear line."""
+    for setting, what in COMPONENT_SETTINGS.items():
+        for path, order in settings.getwithbase(setting).items():
+            if order is None:
+                continue
+            try:
+                load_object(path)
+            except Exception as exc:  # noqa: BLE001 - any import-time failure is reported the same way
+                raise CrawlSetupError(f"cannot load the {what} {path}: {type(exc).__name__}: {exc}; {REINSTALL_HINT}") from exc
+
+
+def _built_class(failure: Failure) -> str | None:
+    """The component whose construction raised, from the traceback (Scrapy's ``build_from_crawler``)."""
+    tb = failure.getTracebackObject()
+    name = None
+    while tb is not None:
+        objcls = tb.tb_frame.f_locals.get("objcls")
+        if isinstance(objcls, type):
+            name = f"{objcls.__module__}.{objcls.__qualname__}"
+        tb = tb.tb_next
+    return name
 
 
 def crawl_settings(topic: Topic, db: str | Path, overrides: Mapping[str, Any] = ()) -> Settings:
-    settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
+    settings = project_scrapy_settings()
     settings.set("SEEDTRACK_DB", str(db), priority="project")
     settings.set("SEEDTRACK_TOPIC", topic.path, priority="project")
     settings.set("SEEDTRACK_RUN_ID", f"{utc_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", priority="project")
@@ -56,12 +91,22 @@ def apply_source_settings(settings: Settings, source: Source) -> None:
 def run_crawl(
     topic: Topic, sources: Sequence[Source], settings: Settings, progress: TextIO | None = sys.stderr
 ) -> list[SourceResult]:
+    check_components(settings)
     process = CrawlerProcess(settings)
-    crawlers = []
+    crawlers, failures = [], []
+
+    def setup_failed(failure: Failure, source: Source) -> None:
+        if not failures:
+            component = _built_class(failure)
+            where = f" ({component})" if component else ""
+            failures.append(f"the crawl of source {source.name!r} could not start{where}: "
+                            f"{failure.type.__name__}: {failure.getErrorMessage()}")
+            process.stop()
+
     for source in sources:
         crawler = process.create_crawler(SPIDERS[source.kind])
         apply_source_settings(crawler.settings, source)
-        process.crawl(crawler, source=source)
+        process.crawl(crawler, source=source).addErrback(setup_failed, source)
         crawlers.append((source, crawler))
     started = time.monotonic()
     if progress is not None:
@@ -74,13 +119,27 @@ def run_crawl(
             ticker.stop()
         if progress.isatty():
             progress.write("\n")
+    if failures:
+        raise CrawlSetupError(failures[0])
     results = []
     for source, crawler in crawlers:
         stats = crawler.stats.get_stats()
         status = stats.get("source/status") or stats.get("finish_reason") or "interrupted"
         seconds = stats.get("elapsed_time_seconds") or 0.0
-        results.append(SourceResult(source, status, run_counts(stats), seconds))
+        results.append(SourceResult(source, status, run_counts(stats), seconds, _offline(stats)))
     return results
+
+
+def _offline(stats: dict) -> bool:
+    """No response at all, and host names that did not resolve."""
+    prefix = "downloader/exception_type_count/"
+    unresolved = sum(v for k, v in stats.items() if k.startswith(prefix) and k.rsplit(".", 1)[-1]
+                     in ("DNSLookupError", "CannotResolveHostError"))
+    return unresolved > 0 and not stats.get("downloader/response_count")
+
+
+OFFLINE_HINT = ("no source's host name could be resolved: this machine seems to be offline. "
+                "`seedtrack demo` runs the whole crawl against a replay site on 127.0.0.1 instead.")
 
 
 def _show_progress(crawlers, started: float, out: TextIO) -> None:

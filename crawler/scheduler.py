@@ -26,7 +26,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping
 
 import duckdb
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -35,9 +35,9 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from scrapy.settings import Settings
 
 from crawler.database import Database, DatabaseError
+from crawler.overrides import project_scrapy_settings
 from crawler.topic import Source, Topic
 
 logger = logging.getLogger("seedtrack.schedule")
@@ -49,13 +49,6 @@ def run_source(name: str) -> None:
     if _daemon is None:
         raise RuntimeError("no schedule daemon in this process")
     _daemon.run(name)
-
-
-def schedule_settings(overrides: Mapping[str, Any] = ()) -> Settings:
-    settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
-    settings.update(dict(overrides), priority="cmdline")
-    return settings
 
 
 def trigger_for(source: Source):
@@ -170,7 +163,7 @@ def setup_logging(log_file: Path, max_bytes: int, backups: int) -> None:
 class ScheduleDaemon:
     def __init__(self, topic: Topic, db: Path, overrides: Mapping[str, str] = ()):
         self.topic, self.db, self.overrides = topic, Path(db), dict(overrides)
-        self.settings = schedule_settings(self.overrides)
+        self.settings = project_scrapy_settings(self.overrides)
         self.database = Database(self.db)
         self.sources = {s.name: s for s in topic.sources if s.enabled}
         self.children: dict[str, subprocess.Popen] = {}

@@ -18,6 +18,8 @@ from types import MappingProxyType
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+from crawler.errors import UserError
+
 SOURCE_KINDS = ("feed", "news_search", "gdelt", "sitemap", "page", "reddit", "hackernews", "bluesky", "mastodon",
                 "telegram", "youtube")
 SEARCH_KINDS = ("news_search", "gdelt")  # their url is a template with {query}
@@ -50,7 +52,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
 
 
-class TopicError(ValueError):
+class TopicError(UserError, ValueError):
     """A topic file problem; ``str()`` is ``PATH:LINE: problem`` (``PATH: problem`` if no line)."""
 
     def __init__(self, path: str, line: int | None, problem: str):

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from crawler.errors import UserError
+
 LABELS = ("against", "neutral", "favor")
 NEWSMTSC_POLARITY = {2.0: "against", 4.0: "neutral", 6.0: "favor"}
 DATA_DIR = Path(__file__).with_name("data")
@@ -29,7 +31,7 @@ def label_of(probabilities) -> str:
     return LABELS[max(range(len(LABELS)), key=lambda i: probabilities[i])]
 
 
-class DatasetMissing(FileNotFoundError):
+class DatasetMissing(UserError, FileNotFoundError):
     pass
 
 
@@ -100,4 +102,4 @@ def load(name: str, find_spans=None, newsmtsc: Path | None = None) -> list[Examp
                 "at the folder holding its train.jsonl, devtest_rw.jsonl and devtest_mt.jsonl"
             )
         return list(read_newsmtsc(path))
-    raise ValueError(f"unknown dataset {name!r}: choose from {', '.join([*RECEPTION, *NEWSMTSC])}")
+    raise UserError(f"unknown dataset {name!r}: choose from {', '.join([*RECEPTION, *NEWSMTSC])}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from crawler.errors import UserError
 from crawler.nlp.cues import LEXICONS, cues
 from crawler.nlp.datasets import LABELS
 
@@ -31,7 +32,7 @@ Spans = Sequence[tuple[int, int]]
 Probabilities = tuple[float, float, float]  # in LABELS order: against, neutral, favor
 
 
-class StanceModelMissing(RuntimeError):
+class StanceModelMissing(UserError, RuntimeError):
     pass
 
 
@@ -139,7 +140,7 @@ def load_stance_model(name: str = "auto", language: str = "en"):
     """The classifier by name; ``auto`` is MiniLM when its extra is installed, else textcat. Chinese has
     its textcat only."""
     if name not in STANCE_MODELS:
-        raise ValueError(f"unknown stance model {name!r}: choose from {', '.join(STANCE_MODELS)}")
+        raise UserError(f"unknown stance model {name!r}: choose from {', '.join(STANCE_MODELS)}")
     if language == "en" and resolved_name(name) == "minilm":
         return MinilmStance()
     return TextcatStance(language)

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from crawler.errors import UserError
 from crawler.language import detect_language
 from crawler.nlp import datasets
 from crawler.nlp.evaluation import Report, score
@@ -22,7 +23,7 @@ from crawler.nlp.targets import TargetFinder
 BATCH = 64
 
 
-class InputError(ValueError):
+class InputError(UserError, ValueError):
     pass
 
 
