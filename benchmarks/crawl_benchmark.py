@@ -218,7 +218,7 @@ def stop_server(server: subprocess.Popen | None) -> None:
 def crawl_child(manifest_path: str, base_url: str, db: str, nlp: bool) -> int:
     """Entry point of the crawl subprocess: runs one crawl and prints its figures as JSON on stdout."""
     started = time.perf_counter()
-    from crawler.database import Database
+    from crawler.storage import Database
     from crawler.demo import demo_sources
     from crawler.runner import crawl_settings, run_crawl
     from crawler.topic import load_topic

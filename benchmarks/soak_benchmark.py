@@ -33,7 +33,7 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from crawler.database import Database
+from crawler.storage import Database
 from crawler.replay.site import build_site
 from crawler.topic import DEFAULT_TOPIC
 

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from crawler.database import DEFAULT_DB, Database
+from crawler.storage import DEFAULT_DB, Database
 from crawler.errors import UserError
 from crawler.output import FORMATS, write_rows
 from crawler.overrides import parse_overrides, project_scrapy_settings
@@ -80,7 +80,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from crawler.exports import export
+    from crawler.storage.exports import export
 
     count = export(Database(args.db), args.name, args.output, args.format, args.since, args.until)
     print(f"wrote {count} rows of {args.name} to {args.output}", file=sys.stderr)

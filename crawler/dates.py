@@ -76,3 +76,14 @@ def _parse_string(text: str) -> datetime | None:
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+_INTERVAL = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_interval(value: str) -> int:
+    """``"90s"``, ``"15m"``, ``"2h"``, ``"1d"`` -> seconds; ValueError otherwise."""
+    if not (m := _INTERVAL.match(str(value).strip())) or int(m[1]) == 0:
+        raise ValueError(f'bad interval {value!r}: use a positive number and a unit s, m, h or d, e.g. "15m" or "1h"')
+    return int(m[1]) * _UNITS[m[2]]

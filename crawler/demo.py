@@ -11,7 +11,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from crawler.database import Database
+from crawler.storage import Database, queries
 from crawler.replay.server import ReplayServer
 from crawler.replay.site import build_site
 from crawler.runner import crawl_settings, format_summary, run_crawl
@@ -67,7 +67,7 @@ def run_demo(db: str | Path, articles: int = 60, quiet: bool = False, site_dir: 
         settings = crawl_settings(topic, db, DEMO_SETTINGS)
         results = run_crawl(topic, demo_sources(manifest, server.url), settings, None if quiet else sys.stderr)
     print(format_summary(results))
-    stored = Database(db).query("SELECT count(*) FROM documents")[1][0][0]
+    stored = queries.document_count(Database(db))
     if not stored:
         print(f"seedtrack: error: the demo crawl stored no documents in {db}: every page failed or was off-topic "
               f"(see the messages above, and the errors and filtered tables)", file=sys.stderr)

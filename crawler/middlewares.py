@@ -13,14 +13,17 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
+from crawler.compat import robots_parsers
+
 
 class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
     async def robot_parser(self, request):
         netloc = urlparse_cached(request).netloc
-        pending = self._parsers.get(netloc)
+        parsers = robots_parsers(self)
+        pending = parsers.get(netloc)
         if isinstance(pending, Deferred):
             waiter: Deferred = Deferred()
             pending.addBoth(lambda result: (waiter.callback(None), result)[1])
             await maybe_deferred_to_future(waiter)
-            return self._parsers.get(netloc)
+            return parsers.get(netloc)
         return await super().robot_parser(request)

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from crawler.database import Database
+from crawler.storage import Database, queries
 from crawler.nlp.results import derived_rows, reception_columns
 from crawler.nlp.tagger import LANGUAGES, Tagger, TaggerSpec
 
@@ -24,20 +24,10 @@ class RetagResult:
     seconds: float
 
 
-def stale_ids(database: Database, version: str, everything: bool = False) -> list[str]:
-    where = "" if everything else "AND nlp_version IS DISTINCT FROM $version"
-    _, rows = database.query(
-        f"SELECT id FROM documents WHERE text IS NOT NULL AND lang IN ({', '.join(repr(l) for l in LANGUAGES)}) "
-        f"{where} ORDER BY id",
-        {} if everything else {"version": version},
-    )
-    return [row[0] for row in rows]
-
-
 def retag(database: Database, spec: TaggerSpec, batch_size: int = 64, everything: bool = False,
           progress: Callable[[int, int, float], None] | None = None, tagger: Tagger | None = None) -> RetagResult:
     version = spec.version()
-    ids = stale_ids(database, version, everything)
+    ids = queries.stale_ids(database, version, LANGUAGES, everything)
     started = time.perf_counter()
     if not ids:
         return RetagResult(0, 0, 0.0)
@@ -45,8 +35,7 @@ def retag(database: Database, spec: TaggerSpec, batch_size: int = 64, everything
     done = 0
     for start in range(0, len(ids), batch_size):
         batch = ids[start : start + batch_size]
-        _, rows = database.query("SELECT id, text, lang FROM documents WHERE list_contains($ids, id) ORDER BY id",
-                                 {"ids": batch})
+        rows = queries.texts(database, batch)
         analyses = tagger.analyse([text for _, text, _ in rows], [lang for _, _, lang in rows])
         documents, entities, frames, actors = [], [], [], []
         for (doc_id, _text, _lang), analysis in zip(rows, analyses):

@@ -19,6 +19,7 @@ from scrapy.utils.misc import load_object
 from twisted.internet import task
 from twisted.python.failure import Failure
 
+from crawler.compat import built_component
 from crawler.dates import utc_now
 from crawler.errors import CrawlSetupError
 from crawler.overrides import project_scrapy_settings
@@ -57,18 +58,6 @@ def check_components(settings: Settings) -> None:
                 raise CrawlSetupError(f"cannot load the {what} {path}: {type(exc).__name__}: {exc}; {REINSTALL_HINT}") from exc
 
 
-def _built_class(failure: Failure) -> str | None:
-    """The component whose construction raised, from the traceback (Scrapy's ``build_from_crawler``)."""
-    tb = failure.getTracebackObject()
-    name = None
-    while tb is not None:
-        objcls = tb.tb_frame.f_locals.get("objcls")
-        if isinstance(objcls, type):
-            name = f"{objcls.__module__}.{objcls.__qualname__}"
-        tb = tb.tb_next
-    return name
-
-
 def crawl_settings(topic: Topic, db: str | Path, overrides: Mapping[str, Any] = ()) -> Settings:
     settings = project_scrapy_settings()
     settings.set("SEEDTRACK_DB", str(db), priority="project")
@@ -97,7 +86,7 @@ def run_crawl(
 
     def setup_failed(failure: Failure, source: Source) -> None:
         if not failures:
-            component = _built_class(failure)
+            component = built_component(failure)
             where = f" ({component})" if component else ""
             failures.append(f"the crawl of source {source.name!r} could not start{where}: "
                             f"{failure.type.__name__}: {failure.getErrorMessage()}")

@@ -28,7 +28,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Mapping
 
-import duckdb
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -36,7 +35,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crawler.database import Database, DatabaseError
+from crawler.compat import restore_job
+from crawler.storage import Database, DatabaseError, jobs
 from crawler.overrides import project_scrapy_settings
 from crawler.topic import Source, Topic
 
@@ -92,18 +92,14 @@ class DuckDBJobStore(MemoryJobStore):
 
     def start(self, scheduler, alias) -> None:
         super().start(scheduler, alias)
-        with self.database.reading() as con:
-            stored = con.execute("SELECT source, job_state FROM schedule WHERE job_state IS NOT NULL").fetchall()
-        for source, state in stored:
+        for source, state in jobs.stored_jobs(self.database):
             try:
                 job_state = pickle.loads(state)  # noqa: S301 (written by this daemon into the user's own file)
                 job_state["jobstore"] = self
-                job = Job.__new__(Job)
-                job.__setstate__(job_state)
+                job = restore_job(Job, job_state, scheduler, alias)
             except Exception as exc:  # e.g. written by another APScheduler version: scheduled afresh
                 logger.warning("stored schedule of %s unreadable (%s); it is scheduled afresh", source, exc)
                 continue
-            job._scheduler, job._jobstore_alias = scheduler, alias
             super().add_job(job)
 
     def add_job(self, job) -> None:
@@ -116,31 +112,25 @@ class DuckDBJobStore(MemoryJobStore):
 
     def remove_job(self, job_id) -> None:
         super().remove_job(job_id)
-        self._write("DELETE FROM schedule WHERE source = ?", [job_id])
+        self._write(jobs.remove_jobs, job_id)
 
     def remove_all_jobs(self) -> None:
         super().remove_all_jobs()
-        self._write("DELETE FROM schedule")
+        self._write(jobs.remove_jobs)
 
     def shutdown(self) -> None:
         super().remove_all_jobs()  # only forgets them in memory: the table keeps the schedule
 
     def _save(self, job) -> None:
         state = pickle.dumps(job.__getstate__(), pickle.HIGHEST_PROTOCOL)
-        self._write(
-            "INSERT INTO schedule (source, every, next_run_at, job_state, updated_at) VALUES (?, ?, ?, ?, now()) "
-            "ON CONFLICT (source) DO UPDATE SET every = excluded.every, next_run_at = excluded.next_run_at, "
-            "job_state = excluded.job_state, updated_at = excluded.updated_at",
-            [job.id, str(job.trigger), naive_utc(job.next_run_time), state],
-        )
+        self._write(jobs.save_job, job.id, str(job.trigger), naive_utc(job.next_run_time), state)
 
-    def _write(self, sql: str, params: list | None = None) -> None:
+    def _write(self, write, *args) -> None:
         """Write through; a failure is logged and the jobs in memory stay right (an exception here would end
         APScheduler's thread: the daemon would live on and run nothing). The next change writes them again."""
         try:
-            with self.database.writing() as con:
-                con.execute(sql, params or [])
-        except (DatabaseError, duckdb.Error) as exc:
+            write(self.database, *args)
+        except DatabaseError as exc:
             logger.error("could not save the schedule to %s (%s); it is kept in memory and saved with the next "
                          "change", self.database.path, exc)
 
@@ -288,7 +278,7 @@ class ScheduleDaemon:
             return
         try:
             self._account(name, code)
-        except (DatabaseError, duckdb.Error) as exc:
+        except DatabaseError as exc:
             logger.error("%s: could not record the outcome of its crawl (exit %d): %s", name, code, exc)
 
     def _account(self, name: str, code: int) -> None:
@@ -310,14 +300,10 @@ class ScheduleDaemon:
             self._set_health(name, failures=failures, paused_reason=None)
 
     def _failures(self, name: str) -> int:
-        with self.database.reading() as con:
-            row = con.execute("SELECT failures FROM schedule WHERE source = ?", [name]).fetchone()
-        return (row[0] or 0) if row else 0
+        return jobs.failures(self.database, name) or 0
 
     def _set_health(self, name: str, failures: int, paused_reason: str | None) -> None:
-        with self.database.writing() as con:
-            con.execute("UPDATE schedule SET failures = ?, paused_reason = ? WHERE source = ?",
-                        [failures, paused_reason, name])
+        jobs.set_health(self.database, name, failures, paused_reason)
 
 
 def run_schedule(topic: Topic, db: Path, overrides: Mapping[str, str] = (), resume: list[str] = ()) -> int:

@@ -49,6 +49,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.downloadermiddlewares.hostlimit.HostLimitMiddleware": 950,
 }
 EXTENSIONS = {
+    "crawler.extensions.crawlstate.CrawlStateExtension": 100,
     "crawler.extensions.runs.RunRecorder": 500,
 }
 

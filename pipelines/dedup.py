@@ -12,10 +12,11 @@ import logging
 
 from scrapy.exceptions import DropItem
 
-from crawler.database import Database
+from crawler.storage import Database
+from crawler.extensions.crawlstate import KnownDocuments
 from crawler.items import Document
-from crawler.known import KnownDocuments
-from pipelines.store import engagement_row, writer_thread
+from crawler.storage.writer import writer_thread
+from pipelines.store import engagement_row
 
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class DedupPipeline:
 
     def open_spider(self) -> None:
         self.database = Database(self.crawler.settings["SEEDTRACK_DB"])
-        self.known = KnownDocuments.from_crawler(self.crawler)
+        self.known = KnownDocuments.for_crawler(self.crawler)
 
     def process_item(self, item: Document) -> Document:
         if not self.known.add(item.id, page_read=item.html is not None):

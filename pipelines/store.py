@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from crawler.database import Database, DatabaseError
+from crawler.storage import Database, DatabaseError
+from crawler.storage.writer import writer_thread
 from crawler.dates import utc_now
 from crawler.items import Document
 from crawler.nlp.results import derived_rows, reception_columns
@@ -40,18 +40,6 @@ def engagement_row(item: Document) -> dict | None:
     if item.engagement is None:
         return None
     return {**item.engagement, "doc_id": item.id, "observed_at": item.fetched_at, "run_id": item.run_id}
-
-
-_writer: ThreadPoolExecutor | None = None
-
-
-def writer_thread() -> ThreadPoolExecutor:
-    """The process's one writer thread, shared by every spider's store stage: batches land in order, and
-    a wait for the file lock never stalls the crawl."""
-    global _writer
-    if _writer is None:
-        _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seedtrack-store")
-    return _writer
 
 
 class StorePipeline:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -57,3 +58,57 @@ def rows(db: Path, sql: str, params: list | None = None) -> list[dict[str, Any]]
         return [dict(zip(names, row)) for row in cursor.fetchall()]
     finally:
         con.close()
+
+
+# -- replay-site sources and small sites served by ReplayServer -------------------------------------
+
+SEARCH_PATHS = {
+    "google-news": "/rss/search?q={query}&hl=en-US&gl=US&ceid=US:en",
+    "bing-news": "/news/search?q={query}&format=rss",
+    "gdelt": "/api/v2/doc/doc?query={query}&mode=artlist&format=json",
+}
+KINDS = {"google_news": "news_search", "bing_news": "news_search"}
+
+
+def site_sources(server, manifest):
+    sources = []
+    for entry in manifest["sources"]:
+        source = {"name": entry["name"], "kind": KINDS.get(entry["kind"], entry["kind"])}
+        if entry["name"] in SEARCH_PATHS:
+            source["url"] = server.url + SEARCH_PATHS[entry["name"]]
+            source["queries"] = ["Seedance"]
+        else:
+            source["url"] = server.url + entry["path"]
+        source["download_delay"] = 0
+        sources.append(source)
+    return sources
+
+
+FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Busy</title><link>/</link>
+<item><title>Seedance 2.0 faces a lawsuit</title><link>/a.html</link><description>Studios sue.</description></item>
+<item><title>Seedance 2.0 lands in CapCut</title><link>/b.html</link><description>A launch.</description></item>
+</channel></rss>"""
+PAGE = ("<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+        + "".join(f"<p>Hollywood studios sued ByteDance over Seedance 2.0 on day {n}, saying the AI video"
+                  f" model copies {n} of their films.</p>" for n in range(1, 5))
+        + "</article></body></html>")
+FAST = ("-q", "--set", "AUTOTHROTTLE_ENABLED=false", "--set", "NLP_ENABLED=false")
+
+
+def busy_site(root, routes):
+    root.mkdir()
+    (root / "feed.xml").write_text(FEED, encoding="utf-8")
+    for name in ("a", "b"):
+        (root / f"{name}.html").write_text(PAGE.format(title=f"Seedance 2.0 story {name}"), encoding="utf-8")
+    (root / "_routes.json").write_text(json.dumps(routes), encoding="utf-8")
+    return root
+
+
+def wait_for(check, timeout: float = 180, what: str = "condition"):
+    """Poll ``check`` until it returns something true; generous deadlines for a loaded machine."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")

@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from email.utils import format_datetime
 
 import pytest
 
 from crawler.downloadermiddlewares.backoff import retry_after_seconds
 from crawler.replay.server import ReplayServer
-from helpers import rows, run_cli
-
-FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Busy</title><link>/</link>
-<item><title>Seedance 2.0 faces a lawsuit</title><link>/a.html</link><description>Studios sue.</description></item>
-<item><title>Seedance 2.0 lands in CapCut</title><link>/b.html</link><description>A launch.</description></item>
-</channel></rss>"""
-PAGE = ("<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
-        + "".join(f"<p>Hollywood studios sued ByteDance over Seedance 2.0 on day {n}, saying the AI video"
-                  f" model copies {n} of their films.</p>" for n in range(1, 5))
-        + "</article></body></html>")
-FAST = ("-q", "--set", "AUTOTHROTTLE_ENABLED=false", "--set", "NLP_ENABLED=false")
-
-
-def busy_site(root, routes):
-    root.mkdir()
-    (root / "feed.xml").write_text(FEED, encoding="utf-8")
-    for name in ("a", "b"):
-        (root / f"{name}.html").write_text(PAGE.format(title=f"Seedance 2.0 story {name}"), encoding="utf-8")
-    (root / "_routes.json").write_text(json.dumps(routes), encoding="utf-8")
-    return root
-
+from helpers import FAST, busy_site, rows, run_cli
 
 def times_of(server, path):
     return [t for (_m, p, _h), t in zip(server.requests, server.request_times) if p == path]

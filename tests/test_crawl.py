@@ -9,29 +9,7 @@ from datetime import datetime
 import pytest
 
 from crawler.urls import document_id
-from helpers import rows, run_cli, write_topic
-
-SEARCH_PATHS = {
-    "google-news": "/rss/search?q={query}&hl=en-US&gl=US&ceid=US:en",
-    "bing-news": "/news/search?q={query}&format=rss",
-    "gdelt": "/api/v2/doc/doc?query={query}&mode=artlist&format=json",
-}
-KINDS = {"google_news": "news_search", "bing_news": "news_search"}
-
-
-def site_sources(server, manifest):
-    sources = []
-    for entry in manifest["sources"]:
-        source = {"name": entry["name"], "kind": KINDS.get(entry["kind"], entry["kind"])}
-        if entry["name"] in SEARCH_PATHS:
-            source["url"] = server.url + SEARCH_PATHS[entry["name"]]
-            source["queries"] = ["Seedance"]
-        else:
-            source["url"] = server.url + entry["path"]
-        source["download_delay"] = 0
-        sources.append(source)
-    return sources
-
+from helpers import rows, run_cli, site_sources, write_topic
 
 @pytest.fixture(scope="module")
 def crawled(replay, tmp_path_factory):

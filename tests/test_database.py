@@ -1,4 +1,4 @@
-"""Tests for crawler.database on real DuckDB files: migration, batch writes, read-only queries, locking."""
+"""Tests for crawler.storage on real DuckDB files: migration, batch writes, read-only queries, locking."""
 
 import subprocess
 import sys
@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 import duckdb
 import pytest
 
-from crawler.database import Database, DatabaseError
-from crawler.schema import LATEST_VERSION, MIGRATIONS
+from crawler.storage import Database, DatabaseError, state
+from crawler.storage.schema import LATEST_VERSION, MIGRATIONS
 
 VERSIONS = sorted((version,) for version, _title, _statements in MIGRATIONS)
 
@@ -118,7 +118,7 @@ def test_database_feed_only_row_under_an_alias_is_superseded(db):
 
 
 def test_database_known_ids(db, tmp_path):
-    assert Database(tmp_path / "absent.duckdb").known_ids() == (set(), set())
+    assert state.known_ids(Database(tmp_path / "absent.duckdb")) == (set(), set())
     assert not (tmp_path / "absent.duckdb").exists()
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     db.store(documents=[document("a", text_source="page"), document("b"), document("old", fetched_at=datetime(2026, 1, 1)),
@@ -127,9 +127,9 @@ def test_database_known_ids(db, tmp_path):
                         "seen_at": datetime(2026, 2, 14), "run_id": None, "text_source": "page"},
                        {"id": "f2", "url": "https://x.example/2", "source": "s", "reason": "r",
                         "seen_at": now, "run_id": None, "text_source": "feed"}])
-    assert db.known_ids() == ({"a", "b", "old", "fresh", "f1", "f2"}, set())
+    assert state.known_ids(db) == ({"a", "b", "old", "fresh", "f1", "f2"}, set())
     # pages known only from their feed entry, seen in the last 3 days, are worth another fetch
-    assert db.known_ids(retry_days=3) == ({"a", "b", "old", "f1"}, {"fresh", "f2"})
+    assert state.known_ids(db, retry_days=3) == ({"a", "b", "old", "f1"}, {"fresh", "f2"})
 
 
 def test_database_feed_only_document_is_upgraded_by_its_page(db):
@@ -238,7 +238,7 @@ def test_database_older_file_without_schema_cannot_be_read(tmp_path):
 
 def version_1_file(path):
     """A database as the first schema version left it, holding one document."""
-    from crawler.schema import MIGRATIONS
+    from crawler.storage.schema import MIGRATIONS
 
     con = duckdb.connect(str(path))
     con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")

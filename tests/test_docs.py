@@ -9,7 +9,7 @@ import pytest
 
 from crawler import settings
 from crawler.cli import build_parser
-from crawler.database import Database
+from crawler.storage import Database
 from helpers import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")

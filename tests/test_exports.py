@@ -1,4 +1,4 @@
-"""Tests for crawler.exports (DuckDB COPY to CSV, Parquet, JSON) and crawler.output.write_rows."""
+"""Tests for crawler.storage.exports (DuckDB COPY to CSV, Parquet, JSON) and crawler.output.write_rows."""
 
 import csv
 import io
@@ -9,8 +9,8 @@ from decimal import Decimal
 import pyarrow.parquet as pq
 import pytest
 
-from crawler.database import Database, DatabaseError
-from crawler.exports import EXPORTS, export
+from crawler.storage import Database, DatabaseError
+from crawler.storage.exports import EXPORTS, export
 from crawler.output import write_rows
 
 TRICKY_TITLE = 'He said "no", then, later,\nleft'

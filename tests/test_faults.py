@@ -11,12 +11,10 @@ import time
 
 import pytest
 
-from crawler.database import Database
+from crawler.storage import Database
 from crawler.replay.server import ReplayServer
 from crawler.replay.site import build_site
-from helpers import REPO, run_cli, write_topic
-from test_crawl import site_sources
-from test_schedule import wait_for
+from helpers import REPO, run_cli, site_sources, wait_for, write_topic
 
 # Small batches written often, and a paced crawl: many write transactions while the queries run.
 SLOW = ("--set", "NLP_ENABLED=false", "--set", "AUTOTHROTTLE_ENABLED=false", "--set", "STORE_BATCH_SIZE=3",

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 
 from crawler.replay.server import ReplayServer
-from helpers import rows, run_cli, write_topic
-from test_backoff import FAST, FEED, busy_site
+from helpers import FAST, FEED, busy_site, rows, run_cli, write_topic
 
 
 def paths_since(server, before: int) -> list[str]:

@@ -41,7 +41,7 @@ def test_install_readme_line_in_a_fresh_venv_with_the_stock_pip_runs_the_demo(tm
                              capture_output=True, text=True, check=True).stdout.strip()
     assert f"pip {bundled} " in stock, stock
     source = tmp_path / "src"  # a copy of the tracked files, so the build leaves the checkout as it was
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO, capture_output=True, check=True).stdout
     subprocess.run(["tar", "-cf", str(tmp_path / "src.tar"), "--null", "-T", "-"], cwd=REPO, input=files, check=True)
     source.mkdir()
     subprocess.run(["tar", "-xf", str(tmp_path / "src.tar")], cwd=source, check=True)
@@ -145,7 +145,7 @@ def test_cli_expected_errors_are_one_clean_line(tmp_path, args, words):
 
 def test_cli_sql_errors_are_clean_on_a_real_database(tmp_path):
     db = tmp_path / "s.duckdb"
-    from crawler.database import Database
+    from crawler.storage import Database
 
     Database(db).migrate()
     for sql, word in (("SELEC 1", "syntax error"), ("SELECT * FROM no_such_table", "no_such_table")):

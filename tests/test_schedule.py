@@ -12,22 +12,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from crawler.database import Database
+from crawler.storage import Database
 from crawler.replay.server import ReplayServer
-from helpers import REPO, run_cli, write_topic
-from test_backoff import busy_site
+from helpers import REPO, busy_site, run_cli, wait_for, write_topic
 
 OPTIONS = ("--set", "NLP_ENABLED=false", "--set", "AUTOTHROTTLE_ENABLED=false")
-
-
-def wait_for(check, timeout: float = 180, what: str = "condition"):
-    """Poll ``check`` until it returns something true; generous deadlines for a loaded machine."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
 
 
 class Daemon:

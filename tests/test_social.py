@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 import feedparser
 import pytest
 
-from crawler.database import Database
+from crawler.storage import Database, state
 from crawler.replay import social
 from crawler.replay.server import ReplayServer
 from crawler.urls import platform_document_id
@@ -391,7 +391,7 @@ def test_bluesky_pseudonymised_authors_are_keyed_hashes_stable_within_the_databa
     result = run_cli("crawl", "--topic", topic, "--db", db, *CRAWL, env=env)
     assert result.returncode == 0, result.stderr
     [key] = rows(db, "SELECT key FROM pseudonym_key")
-    assert Database(db).pseudonym_key() == key["key"]  # made once, then the same for every later crawl
+    assert state.pseudonym_key(Database(db)) == key["key"]  # made once, then the same for every later crawl
     docs = rows(db, "SELECT * FROM documents")
     handles = {v["uri"]: v["author"]["handle"] for v in bluesky["views"]}
     assert docs and all(d["author"] == pseudonym(handles[d["platform_id"]], key["key"]) for d in docs)

@@ -17,7 +17,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 
 import crawler.settings as project_settings
-from crawler.database import Database, DatabaseError
+from crawler.storage import Database, DatabaseError
 from crawler.items import Document
 from crawler.language import count_words
 from crawler.urls import document_id

@@ -10,9 +10,8 @@ import time
 
 import pytest
 
-from helpers import REPO, rows, run_cli, write_topic
+from helpers import REPO, rows, run_cli, site_sources, write_topic
 from realdata import REALDATA
-from test_crawl import site_sources
 
 pytestmark = pytest.mark.model
 TEXTCAT = ("--stance-model", "textcat")

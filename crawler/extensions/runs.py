@@ -9,7 +9,8 @@ import asyncio
 
 from scrapy import signals
 
-from crawler.database import Database
+from crawler.storage import Database
+from crawler.storage.writer import writer_thread
 from crawler.dates import utc_now
 
 
@@ -49,8 +50,6 @@ class RunRecorder:
         spider.record_error(getattr(item, "url", None), f"pipeline error: {failure.getErrorMessage()}")
 
     async def spider_closed(self, spider, reason: str) -> None:
-        from pipelines.store import writer_thread
-
         await asyncio.get_running_loop().run_in_executor(writer_thread(), self.record, spider, reason)
 
     def record(self, spider, reason: str) -> None:

@@ -20,7 +20,6 @@ from crawler.dates import utc_now
 from crawler.downloadermiddlewares.conditional import NotModified
 from crawler.feeds import Entry
 from crawler.items import Document
-from crawler.known import KnownDocuments
 from crawler.relevance import RelevanceMatcher
 from crawler.topic import Source, load_topic
 from crawler.urls import canonicalize_url, document_id, is_http_url
@@ -50,7 +49,6 @@ class TopicSpider(scrapy.Spider):
         topic = load_topic(crawler.settings.get("SEEDTRACK_TOPIC"))
         spider.topic = topic
         spider.matcher = RelevanceMatcher(topic.terms, topic.exclude)
-        spider.known = KnownDocuments.from_crawler(crawler)
         spider.max_entries = int(spider.source.options.get("max_items", crawler.settings.getint("FEED_MAX_ENTRIES")))
         return spider
 

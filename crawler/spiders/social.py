@@ -28,7 +28,6 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.database import Database
 from crawler.dates import to_utc, utc_now
 from crawler.feeds import Entry
 from crawler.items import Document
@@ -90,6 +89,7 @@ class SocialSpider(TopicSpider):
     name = "social"
     platform = ""
     credential_env: tuple[str, ...] = ()  # environment variables read (names only: values are never logged)
+    incremental = True  # the crawl-state extension gives it ``previous``: where each query stopped last time
 
     def __init__(self, source, **kwargs: Any):
         super().__init__(source, **kwargs)
@@ -100,13 +100,11 @@ class SocialSpider(TopicSpider):
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings, options = crawler.settings, spider.source.options
-        spider.database = Database(settings["SEEDTRACK_DB"])
-        spider.previous = spider.database.crawl_state(spider.source.name)
         spider.lookback = timedelta(seconds=parse_interval(options.get("lookback") or settings.get("SOCIAL_LOOKBACK")))
         spider.max_pages = int(options.get("max_pages", settings.getint("SOCIAL_MAX_PAGES")))
         spider.engagement_since = utc_now() - timedelta(days=settings.getfloat("ENGAGEMENT_DAYS"))
         spider.follow_links = bool(options.get("follow_links", True))
-        spider.key = spider.database.pseudonym_key() if spider.topic.pseudonymise else None
+        spider.pseudonymises = spider.topic.pseudonymise  # the crawl-state extension gives it ``key``
         return spider
 
     @property
@@ -133,7 +131,8 @@ class SocialSpider(TopicSpider):
         since, created_at = self.since(query), to_utc(created)
         return since is not None and created_at is not None and created_at < since
 
-    def closed(self, reason: str) -> None:
+    def state_rows(self, reason: str) -> list[dict[str, Any]]:
+        """Where each query stopped, for the crawl-state extension to save (nothing of a failed query)."""
         rows = []
         for query, seen in self.state.items():
             if query in self.failed_queries or reason != "finished" or seen["newest_at"] is None:
@@ -142,7 +141,7 @@ class SocialSpider(TopicSpider):
             if previous and previous > seen["newest_at"]:
                 continue  # nothing newer than the last crawl: keep its mark
             rows.append({"source": self.source.name, "query": query, **seen})
-        self.database.save_state(rows)
+        return rows
 
     # -- requests and responses ---------------------------------------------------------------------
 

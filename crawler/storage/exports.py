@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from crawler.database import Database, DatabaseError
+from crawler.storage.database import Database, DatabaseError
 
 EXPORTS = {
     "documents": ("SELECT * FROM documents", "COALESCE(published_at, fetched_at)"),

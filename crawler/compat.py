@@ -1,0 +1,59 @@
+"""Every use of a framework's internals (Scrapy, Twisted, APScheduler), in one place.
+
+Each function names the private attribute it relies on; ``tests/test_compat.py`` checks each against the
+installed versions, so an upgrade that changes one fails there first. ``pyproject.toml`` allows only the
+versions those tests cover.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.python.failure import Failure
+
+
+def robots_parsers(middleware) -> dict:
+    """Scrapy's RobotsTxtMiddleware keeps ``_parsers``: netloc -> parser, or the Deferred of its download."""
+    return middleware._parsers
+
+
+def hold_downloader_slot(crawler, request, seconds: float, call_later, release_at: dict[str, float],
+                         now: float) -> bool:
+    """Let no request of ``request``'s downloader slot start for ``seconds``: the slot's ``latercall`` (the
+    timer Scrapy's downloader sets for DOWNLOAD_DELAY) is replaced by one that fires after ``seconds`` and
+    calls ``Downloader._latercall``, which processes the slot's queue again. ``release_at`` remembers the
+    hold per slot key; False when the slot is unknown or already held at least as long."""
+    downloader = crawler.engine.downloader
+    key = request.meta.get("download_slot") or downloader.get_slot_key(request)
+    slot = downloader.slots.get(key)
+    if slot is None:
+        return False
+    until = now + seconds
+    if slot.latercall is not None and release_at.get(key, 0) >= until:
+        return False
+    if slot.latercall is not None:
+        slot.latercall.cancel()
+    release_at[key] = until
+    slot.latercall = call_later(seconds, downloader._latercall, slot)
+    return True
+
+
+def restore_job(job_class, state: dict[str, Any], scheduler, alias: str):
+    """An APScheduler 3 ``Job`` rebuilt from its ``__getstate__`` (as its SQLAlchemy job store does), bound to
+    ``scheduler`` through the private ``_scheduler`` and ``_jobstore_alias``."""
+    job = job_class.__new__(job_class)
+    job.__setstate__(state)
+    job._scheduler, job._jobstore_alias = scheduler, alias
+    return job
+
+
+def built_component(failure: Failure) -> str | None:
+    """The class Scrapy's ``build_from_crawler(objcls, crawler)`` was building when ``failure`` was raised."""
+    tb = failure.getTracebackObject()
+    name = None
+    while tb is not None:
+        objcls = tb.tb_frame.f_locals.get("objcls")
+        if isinstance(objcls, type):
+            name = f"{objcls.__module__}.{objcls.__qualname__}"
+        tb = tb.tb_next
+    return name

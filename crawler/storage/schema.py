@@ -1,0 +1,268 @@
+"""The database schema: every table declared once, as a list of columns, and the migrations made from it.
+
+A column names the schema version that added it. Migration N creates the tables that version N added
+(with the columns they had then), adds the columns version N added to older tables, and creates version N's
+indexes; the Arrow schema a batch is written with comes from the same list. ``schema_version`` records the
+versions applied, so an older file is brought up to date (every missing version, in order) when opened.
+Views are recreated after every migration from ``VIEWS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+ARROW_TYPES = {
+    "VARCHAR": pa.string(), "TIMESTAMP": pa.timestamp("us"), "INTEGER": pa.int32(), "BIGINT": pa.int64(),
+    "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(), "VARCHAR[]": pa.list_(pa.string()), "BLOB": pa.binary(),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    constraint: str = ""  # NOT NULL, DEFAULT ..., PRIMARY KEY
+    since: int = 0  # 0: the version that created the table
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    since: int
+    title: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()  # a PRIMARY KEY over several columns
+    indexes: tuple[str, ...] = ()  # indexed columns (one index each)
+    index_since: int = 0
+
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def arrow(self, names: tuple[str, ...] | None = None) -> pa.Schema:
+        """The Arrow schema of rows written to this table (of ``names`` only, when given)."""
+        by_name = {c.name: c for c in self.columns}
+        return pa.schema([(n, ARROW_TYPES[by_name[n].type]) for n in (names or self.column_names())])
+
+
+def _cols(spec: str, since: int = 0) -> tuple[Column, ...]:
+    """Columns from lines of ``name TYPE [constraint]``."""
+    columns = []
+    for line in spec.strip().splitlines():
+        name, kind, *rest = line.split(maxsplit=2)
+        columns.append(Column(name, kind, rest[0] if rest else "", since))
+    return tuple(columns)
+
+
+TABLES: dict[str, Table] = {t.name: t for t in (
+    Table("documents", 1, "documents, entities, crawl runs, filtered URLs and errors", _cols("""
+        id            VARCHAR PRIMARY KEY
+        url           VARCHAR NOT NULL
+        source        VARCHAR NOT NULL
+        source_kind   VARCHAR NOT NULL
+        kind          VARCHAR NOT NULL
+        title         VARCHAR
+        summary       VARCHAR
+        text          VARCHAR
+        text_source   VARCHAR
+        author        VARCHAR
+        site          VARCHAR
+        published_at  TIMESTAMP
+        fetched_at    TIMESTAMP NOT NULL
+        lang          VARCHAR
+        analysed      BOOLEAN NOT NULL DEFAULT FALSE
+        relevance     VARCHAR
+        matched_terms VARCHAR[]
+        word_count    INTEGER
+        found_via     VARCHAR
+        run_id        VARCHAR
+    """) + _cols("""
+        stance            VARCHAR
+        stance_score      DOUBLE
+        stance_confidence DOUBLE
+        stance_evidence   VARCHAR[]
+        nlp_version       VARCHAR
+    """, since=3) + _cols("""
+        platform      VARCHAR
+        platform_id   VARCHAR
+        parent_id     VARCHAR
+    """, since=5)),
+    Table("entities", 1, "", _cols("""
+        doc_id     VARCHAR NOT NULL
+        text       VARCHAR NOT NULL
+        label      VARCHAR NOT NULL
+        norm       VARCHAR NOT NULL
+        start_char INTEGER NOT NULL
+        end_char   INTEGER NOT NULL
+    """), indexes=("doc_id",)),
+    Table("crawl_runs", 1, "", _cols("""
+        run_id      VARCHAR NOT NULL
+        source      VARCHAR NOT NULL
+        source_kind VARCHAR NOT NULL
+        started_at  TIMESTAMP NOT NULL
+        finished_at TIMESTAMP
+        status      VARCHAR NOT NULL
+        fetched     INTEGER NOT NULL DEFAULT 0
+        new         INTEGER NOT NULL DEFAULT 0
+        duplicates  INTEGER NOT NULL DEFAULT 0
+        filtered    INTEGER NOT NULL DEFAULT 0
+        errors      INTEGER NOT NULL DEFAULT 0
+        seconds     DOUBLE
+    """), key=("run_id", "source")),
+    Table("filtered", 1, "", _cols("""
+        id      VARCHAR PRIMARY KEY
+        url     VARCHAR NOT NULL
+        source  VARCHAR NOT NULL
+        reason  VARCHAR NOT NULL
+        seen_at TIMESTAMP NOT NULL
+        run_id  VARCHAR
+    """) + _cols("text_source VARCHAR", since=2)),
+    Table("errors", 1, "", _cols("""
+        run_id      VARCHAR NOT NULL
+        source      VARCHAR NOT NULL
+        url         VARCHAR
+        reason      VARCHAR NOT NULL
+        occurred_at TIMESTAMP NOT NULL
+    """)),
+    Table("url_aliases", 2, "url_aliases (links that led to a page under another URL); filtered.text_source", _cols("""
+        alias_id VARCHAR PRIMARY KEY
+        doc_id   VARCHAR NOT NULL
+        url      VARCHAR NOT NULL
+    """)),
+    Table("frames", 3, "stance of each document (documents.stance*, nlp_version), frames and actors", _cols("""
+        doc_id     VARCHAR NOT NULL
+        frame      VARCHAR NOT NULL
+        stance     VARCHAR NOT NULL
+        score      DOUBLE NOT NULL
+        confidence DOUBLE
+    """), indexes=("doc_id",)),
+    Table("actors", 3, "", _cols("""
+        doc_id   VARCHAR NOT NULL
+        actor    VARCHAR NOT NULL
+        label    VARCHAR NOT NULL
+        stance   VARCHAR NOT NULL
+        score    DOUBLE NOT NULL
+        evidence VARCHAR
+    """), indexes=("doc_id",)),
+    Table("schedule", 4, "schedule (the daemon's jobs and each source's health); http_validators (conditional requests)",
+          _cols("""
+        source        VARCHAR PRIMARY KEY
+        every         VARCHAR
+        next_run_at   TIMESTAMP
+        failures      INTEGER NOT NULL DEFAULT 0
+        paused_reason VARCHAR
+        job_state     BLOB
+        updated_at    TIMESTAMP
+    """)),
+    Table("http_validators", 4, "", _cols("""
+        url           VARCHAR PRIMARY KEY
+        source        VARCHAR
+        etag          VARCHAR
+        last_modified VARCHAR
+        checked_at    TIMESTAMP NOT NULL
+    """)),
+    Table("engagement", 5, "social platforms: documents.platform, platform_id, parent_id; engagement snapshots; "
+          "crawl_state; pseudonym_key", _cols("""
+        doc_id      VARCHAR NOT NULL
+        observed_at TIMESTAMP NOT NULL
+        likes       BIGINT
+        reposts     BIGINT
+        replies     BIGINT
+        views       BIGINT
+        score       BIGINT
+        run_id      VARCHAR NOT NULL
+    """), key=("doc_id", "run_id")),
+    Table("crawl_state", 5, "", _cols("""
+        source     VARCHAR NOT NULL
+        query      VARCHAR NOT NULL
+        cursor     VARCHAR
+        newest_id  VARCHAR
+        newest_at  TIMESTAMP
+        updated_at TIMESTAMP NOT NULL
+    """), key=("source", "query")),
+    Table("pseudonym_key", 5, "", _cols("""
+        key        VARCHAR NOT NULL
+        created_at TIMESTAMP NOT NULL
+    """)),
+)}
+
+# Tables of rows derived from a document's text by the NLP stage: replaced whenever the document is.
+DERIVED = ("entities", "frames", "actors")
+# The documents columns the NLP stage sets (``replace_analysis`` updates them).
+ANALYSIS_COLUMNS = ("id", "analysed", "stance", "stance_score", "stance_confidence", "stance_evidence", "nlp_version")
+
+
+def _create(table: Table) -> str:
+    lines = [f"{c.name} {c.type} {c.constraint}".rstrip() for c in table.columns if c.since in (0, table.since)]
+    if table.key:
+        lines.append(f"PRIMARY KEY ({', '.join(table.key)})")
+    return f"CREATE TABLE {table.name} (\n    " + ",\n    ".join(lines) + "\n)"
+
+
+def _migrations() -> list[tuple[int, str, list[str]]]:
+    versions = sorted({t.since for t in TABLES.values()} | {c.since for t in TABLES.values() for c in t.columns} - {0})
+    migrations = []
+    for version in versions:
+        statements, titles = [], []
+        for table in TABLES.values():
+            if table.since == version:
+                statements.append(_create(table))
+                statements += [f"CREATE INDEX {table.name}_{column.split('_')[0]} ON {table.name} ({column})"
+                               for column in table.indexes]
+                titles.append(table.title)
+            statements += [f"ALTER TABLE {table.name} ADD COLUMN {c.name} {c.type} {c.constraint}".rstrip()
+                           for c in table.columns if c.since == version and table.since != version]
+        migrations.append((version, next(t for t in titles if t) if any(titles) else "", statements))
+    return migrations
+
+
+MIGRATIONS: list[tuple[int, str, list[str]]] = _migrations()
+LATEST_VERSION = max(version for version, _title, _statements in MIGRATIONS)
+
+VIEWS: dict[str, str] = {
+    "engagement_latest": """
+        SELECT doc_id, observed_at, likes, reposts, replies, views, score
+        FROM engagement
+        QUALIFY row_number() OVER (PARTITION BY doc_id ORDER BY observed_at DESC) = 1
+    """,
+    "timeline": """
+        SELECT CAST(COALESCE(published_at, fetched_at) AS DATE) AS day,
+               source,
+               count(*)                                  AS documents,
+               count(*) FILTER (WHERE kind = 'article')  AS articles,
+               count(*) FILTER (WHERE kind = 'post')     AS posts,
+               count(*) FILTER (WHERE kind = 'comment')  AS comments,
+               count(*) FILTER (WHERE kind = 'video')    AS videos,
+               count(DISTINCT site)                      AS sites,
+               coalesce(sum(eng.likes), 0)               AS likes,
+               coalesce(sum(eng.reposts), 0)             AS reposts,
+               coalesce(sum(eng.replies), 0)             AS replies,
+               coalesce(sum(1 + coalesce(eng.likes, 0) + coalesce(eng.reposts, 0) + coalesce(eng.replies, 0)), 0)
+                                                         AS weighted_documents,
+               count(*) FILTER (WHERE stance = 'favor')   AS favor,
+               count(*) FILTER (WHERE stance = 'against') AS against,
+               count(*) FILTER (WHERE stance = 'neutral') AS neutral,
+               round(avg(stance_score), 4)                AS mean_stance,
+               round(2.0 * least(count(*) FILTER (WHERE stance = 'favor'), count(*) FILTER (WHERE stance = 'against'))
+                     / nullif(count(stance), 0), 4)      AS controversy
+        FROM documents
+        LEFT JOIN engagement_latest eng ON eng.doc_id = documents.id
+        GROUP BY ALL
+        ORDER BY day, source
+    """,
+    "frame_timeline": """
+        SELECT CAST(COALESCE(d.published_at, d.fetched_at) AS DATE) AS day,
+               f.frame,
+               count(*)                                     AS documents,
+               count(*) FILTER (WHERE f.stance = 'favor')   AS favor,
+               count(*) FILTER (WHERE f.stance = 'against') AS against,
+               count(*) FILTER (WHERE f.stance = 'neutral') AS neutral,
+               round(avg(f.score), 4)                       AS mean_stance,
+               round(2.0 * least(count(*) FILTER (WHERE f.stance = 'favor'),
+                                 count(*) FILTER (WHERE f.stance = 'against')) / count(*), 4) AS controversy
+        FROM frames f JOIN documents d ON d.id = f.doc_id
+        GROUP BY ALL
+        ORDER BY day, frame
+    """,
+}
