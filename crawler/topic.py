@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -151,6 +152,12 @@ def alias_map(entities: tuple[Entity, ...]) -> dict[str, str]:
     return out
 
 
+def _matchable(name: str) -> bool:
+    """Whether a term or name has a letter, a digit or a symbol ("C++", "$", an emoji): one made only of
+    punctuation, spaces and hyphens ("---", ".*", "@") would match the punctuation of any text."""
+    return any(unicodedata.category(char)[0] in "LNS" for char in name)
+
+
 def _url_problem(kind: str, url: str) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -180,6 +187,13 @@ class _Reader:
 
     def fail(self, line: int | None, problem: str):
         raise TopicError(self.path, line, problem)
+
+    def names(self, where: str, key: str, values: tuple[str, ...], line: int | None) -> None:
+        """Fails on the first of values (a key's names or terms) that ``_matchable`` refuses."""
+        for value in values:
+            if not _matchable(value):
+                self.fail(self.key(key, line), f"{where} {key}: {value!r} has no letter, digit or symbol, so it would "
+                                               "match the punctuation of any text; use a word or a name")
 
     def header(self, name: str, nth: int = 0) -> int | None:
         """Line of the nth [name] or [[name]] header, else of a top-level `name =` key."""
@@ -235,10 +249,14 @@ class _Reader:
             tables = ", ".join(f"[[{k}]]" if k in ARRAYS else f"[{k}]" for k in SCHEMA)
             self.fail(self.header(key), f"unknown top-level table or key {key!r}{_hint(key)}; accepted tables: {tables}")
         [(topic, line)], [(terms, _)], [(crawl, _)], [(privacy, _)] = map(self.tables, ("topic", "terms", "crawl", "privacy"))
+        self.names("[topic]", "name", (topic["name"],), line)
         slug = topic["slug"] or re.sub(r"[^a-z0-9]+", "-", topic["name"].lower()).strip("-")
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", slug):
             self.fail(self.key("slug", line), f'[topic] slug {slug!r}: use lowercase letters, digits and "-", '
                                               'e.g. slug = "my-topic"')
+        terms_line = self.header("terms")
+        for key in ("include", "exclude"):
+            self.names("[terms]", key, terms[key], terms_line)
         search, entities = terms["search"] or terms["include"], self.entities()
         if not self.data.get("source"):
             self.fail(None, "no [[source]] tables; add at least one with name, kind and url")
@@ -255,6 +273,8 @@ class _Reader:
             if ent["label"] not in NER_LABELS:
                 self.fail(self.key("label", line), f"entity {ent['name']!r}: unknown label {ent['label']!r}; "
                                                    f"use a spaCy NER label: {', '.join(NER_LABELS)}")
+            self.names(f"entity {ent['name']!r}:", "name", (ent["name"],), line)
+            self.names(f"entity {ent['name']!r}:", "aliases", ent["aliases"], line)
             for alias in (ent["name"], *ent["aliases"]):
                 if (first := owner.setdefault(alias.casefold(), ent["name"])) != ent["name"]:
                     self.fail(line, f"entity {ent['name']!r}: {alias!r} already names entity {first!r}; keep it on one")
@@ -269,6 +289,7 @@ class _Reader:
         for frame, line in self.tables("frame"):
             if not _NAME.match(frame["name"]):
                 self.fail(self.key("name", line), f"frame {frame['name']!r}: name must match [a-z0-9][a-z0-9_-]*")
+            self.names(f"frame {frame['name']!r}:", "cues", frame["cues"], line)
             if frame["name"] in found:
                 self.fail(self.key("name", line), f"frame {frame['name']!r} is defined twice; merge the cues")
             found[frame["name"]] = Frame(frame["name"], frame["cues"], frame["description"])

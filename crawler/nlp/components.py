@@ -3,13 +3,16 @@
 ``seedtrack_name_entities`` finds the topic's entities by name (for Chinese, which has no NER model here);
 ``seedtrack_entity_norm`` gives every entity ``ent._.norm``: the topic's canonical name when the entity
 text is one of its aliases ("MPA", "the Motion Picture Association" -> "Motion Picture Association"),
-otherwise the entity text with its whitespace folded. Its ``aliases`` config is ``crawler.topic.alias_map``.
+otherwise the entity text with its whitespace folded; a sentence boundary the sentence recogniser put inside
+one of the topic's names is removed. Its ``aliases`` config is ``crawler.topic.alias_map``
+as a list of ``[alias, name]`` pairs, not a dict: spaCy's config reads a key beginning with "@" as a
+registry reference, and an alias such as "@seedance_ai" is a social handle, not a function.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Dict, List
+from typing import List
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -20,24 +23,34 @@ if not Span.has_extension("norm"):
 _SPACE = re.compile(r"\s+")
 
 
+def fold(text: str) -> str:
+    """An entity text or alias as the normaliser compares it: whitespace folded, casefolded."""
+    return _SPACE.sub(" ", text).strip().casefold()
+
+
 class EntityNormalizer:
-    def __init__(self, aliases: Dict[str, str]):
-        self.aliases = aliases  # casefolded alias -> canonical name
+    def __init__(self, aliases: List[List[str]]):
+        self.aliases: dict[str, str] = {}  # folded alias -> canonical name
+        for alias, name in aliases:
+            self.aliases.setdefault(fold(alias), name)
 
     def __call__(self, doc: Doc) -> Doc:
         for ent in doc.ents:
-            text = _SPACE.sub(" ", ent.text).strip()
-            ent._.norm = self.aliases.get(text.casefold()) or text
+            known = self.aliases.get(fold(ent.text))
+            ent._.norm = known or _SPACE.sub(" ", ent.text).strip()
+            if known:  # no sentence ends inside a topic name ("Dr. Seedance", "[x]")
+                for token in ent[1:]:
+                    token.is_sent_start = False
         return doc
 
 
 @Language.factory(
     "seedtrack_entity_norm",
-    default_config={"aliases": {}},
+    default_config={"aliases": []},
     assigns=["span._.norm"],
     requires=["doc.ents"],
 )
-def make_entity_normalizer(nlp: Language, name: str, aliases: Dict[str, str]) -> EntityNormalizer:
+def make_entity_normalizer(nlp: Language, name: str, aliases: List[List[str]]) -> EntityNormalizer:
     return EntityNormalizer(aliases)
 
 
@@ -47,7 +60,7 @@ class NameEntities:
     def __init__(self, entities: List[list]):
         from crawler.relevance import terms_pattern
 
-        self.labels: Dict[str, str] = {}
+        self.labels: dict[str, str] = {}
         names = []
         for name, label, aliases in entities:
             for alias in (name, *aliases):

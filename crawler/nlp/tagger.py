@@ -33,11 +33,19 @@ MAX_CHARS = 100_000
 LANGUAGES = ("en", "zh")
 
 
-def ruler_pattern(alias: str) -> str | list[dict[str, str]]:
-    """Aliases match case-insensitively, except acronyms ("US", "MPA"), which would match words ("us")."""
+def ruler_pattern(nlp: Language, alias: str) -> str | list[dict[str, str]]:
+    """Aliases match case-insensitively, except acronyms ("US", "MPA"), which would match words ("us").
+
+    An acronym's token pattern is split by the pipeline's own tokenizer, as the text will be: "C++" and
+    "[x]" are several tokens, which a pattern split on spaces would never match."""
     if alias.isupper() or len(alias) <= 3:
-        return [{"ORTH": part} for part in alias.split()]
+        return [{"ORTH": token.text} for token in nlp.make_doc(alias)]
     return alias
+
+
+def alias_pairs(entities: Sequence[Entity]) -> list[list[str]]:
+    """``alias_map`` as the normaliser's config: ``[alias, name]`` pairs (see ``crawler.nlp.components``)."""
+    return [[alias, name] for alias, name in alias_map(tuple(entities)).items()]
 
 
 @dataclass(frozen=True)
@@ -88,14 +96,14 @@ def _english(spec: TaggerSpec) -> Language:
     if "senter" in nlp.disabled:
         nlp.enable_pipe("senter")
     patterns = [
-        {"label": entity.label, "pattern": ruler_pattern(alias), "id": entity.name}
+        {"label": entity.label, "pattern": ruler_pattern(nlp, alias), "id": entity.name}
         for entity in spec.entities
         for alias in (entity.name, *entity.aliases)
     ]
     if patterns:
         ruler = nlp.add_pipe("entity_ruler", before="ner", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": False})
         ruler.add_patterns(patterns)
-    nlp.add_pipe("seedtrack_entity_norm", last=True, config={"aliases": alias_map(spec.entities)})
+    nlp.add_pipe("seedtrack_entity_norm", last=True, config={"aliases": alias_pairs(spec.entities)})
     nlp.add_pipe("seedtrack_reception", last=True, config=spec.reception_config("en"))
     return nlp
 
@@ -111,7 +119,7 @@ def _chinese(spec: TaggerSpec) -> Language:
     nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("seedtrack_name_entities", config={"entities": [[e.name, e.label, list(e.aliases)] for e in spec.entities]})
-    nlp.add_pipe("seedtrack_entity_norm", config={"aliases": alias_map(spec.entities)})
+    nlp.add_pipe("seedtrack_entity_norm", config={"aliases": alias_pairs(spec.entities)})
     nlp.add_pipe("seedtrack_reception", config=spec.reception_config("zh"))
     return nlp
 
