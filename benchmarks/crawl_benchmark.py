@@ -4,9 +4,9 @@
 
 What it measures, in one run:
 
-1. Builds the replay site (``crawler.replay.site.build_site``, sample data, not real news) with
+1. Builds the replay site (``crawler.demo.replay.site.build_site``, sample data, not real news) with
    ``--articles`` article pages in a temporary folder and serves it from a separate process
-   (``python -m crawler.replay.server ROOT --port N``), so the server never competes with the
+   (``python -m crawler.demo.replay.server ROOT --port N``), so the server never competes with the
    crawler for the crawler's own interpreter.
 2. Crawl A: every source of the site (``crawler.demo.demo_sources``) crawled by ``run_crawl`` into a
    fresh DuckDB file, in a fresh Python process (one reactor per crawl), with the demo's settings
@@ -170,9 +170,9 @@ def free_port() -> int:
 
 def server_command(site: Path, port: int, backlog: int | None) -> list[str]:
     if backlog is None:  # the server as shipped
-        return [sys.executable, "-m", "crawler.replay.server", str(site), "--port", str(port)]
+        return [sys.executable, "-m", "crawler.demo.replay.server", str(site), "--port", str(port)]
     # The same server and command line, with its listen backlog (socketserver's request_queue_size) raised.
-    code = ("import sys; from crawler.replay import server; "
+    code = ("import sys; from crawler.demo.replay import server; "
             f"server._Server.request_queue_size = {int(backlog)}; sys.exit(server.main(sys.argv[1:]))")
     return [sys.executable, "-c", code, str(site), "--port", str(port)]
 
@@ -220,10 +220,10 @@ def crawl_child(manifest_path: str, base_url: str, db: str, nlp: bool) -> int:
     started = time.perf_counter()
     from crawler.storage import Database
     from crawler.demo import demo_sources
-    from crawler.runner import crawl_settings, run_crawl
+    from crawler.app.runner import crawl_settings, run_crawl
     from crawler.topic import load_topic
 
-    import crawler.runner as runner_module
+    import crawler.app.runner as runner_module
 
     crawlers = []
 
@@ -623,7 +623,7 @@ def main(argv: list[str] | None = None) -> int:
               f"machine: {os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}")
         print(f"load average before the start: {load_average()} (other processes share this machine's CPUs)")
         print(f"work folder: {work}{'' if args.keep else ' (deleted at the end)'}")
-        from crawler.replay.site import build_site
+        from crawler.demo.replay.site import build_site
 
         section("1. Replay site")
         site = work / "site"
@@ -634,7 +634,7 @@ def main(argv: list[str] | None = None) -> int:
               "sources: " + ", ".join(f"{s['name']} {s['items']}" for s in manifest["sources"]))
         server, base_url = start_server(site, work / "server.log", args.listen_backlog)
         backlog = "as shipped (listen backlog 5)" if args.listen_backlog is None else f"listen backlog {args.listen_backlog}"
-        print(f"served by a separate process (pid {server.pid}) at {base_url}: crawler.replay.server {backlog}")
+        print(f"served by a separate process (pid {server.pid}) at {base_url}: crawler.demo.replay.server {backlog}")
 
         section("2. Crawls (each in a fresh process, into a fresh DuckDB file)")
         manifest_path = site / "_manifest.json"

@@ -3,7 +3,7 @@
     python benchmarks/soak_benchmark.py [--minutes 10] [--short] [--articles 120] [--nlp] [--keep DIR]
 
 1. Builds the replay site (sample data, not real news) and serves it from a separate process with
-   ETag/Last-Modified validators (``python -m crawler.replay.server ROOT --validators``), plus a "soak"
+   ETag/Last-Modified validators (``python -m crawler.demo.replay.server ROOT --validators``), plus a "soak"
    RSS feed that this script grows by one new article every ``--publish-every`` seconds, so that later
    runs find new content while the site's other feeds answer 304.
 2. Starts ``seedtrack schedule`` on a topic of the site's sources (every ``--interval`` seconds; the
@@ -34,7 +34,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from crawler.storage import Database
-from crawler.replay.site import build_site
+from crawler.demo.replay.site import build_site
 from crawler.topic import DEFAULT_TOPIC
 
 REPO = Path(__file__).resolve().parents[1]
@@ -110,7 +110,7 @@ def topic_file(path: Path, manifest: dict, base_url: str, interval: int) -> Path
 
 def start_server(site: Path, log: Path) -> tuple[subprocess.Popen, str]:
     with open(log, "wb") as err:
-        server = subprocess.Popen([sys.executable, "-m", "crawler.replay.server", str(site), "--validators"],
+        server = subprocess.Popen([sys.executable, "-m", "crawler.demo.replay.server", str(site), "--validators"],
                                   stdout=subprocess.PIPE, stderr=err, text=True, cwd=REPO)
     base_url = server.stdout.readline().strip()
     if not base_url.startswith("http://"):

@@ -30,11 +30,11 @@ REFERENCES = [
 
 
 def main(argv: list[str] | None = None) -> int:
-    from crawler.nlp.datasets import EVAL_SETS, DatasetMissing
-    from crawler.nlp.evaluation import format_report
+    from crawler.training.datasets import EVAL_SETS, DatasetMissing
+    from crawler.training.evaluation import format_report
     from crawler.nlp.stance_models import minilm_available
     from crawler.nlp.tagger import Tagger, TaggerSpec
-    from crawler.nlp.tagging import evaluate
+    from crawler.training.evaluation import evaluate
     from crawler.nlp.targets import TargetFinder
     from crawler.topic import load_topic
 

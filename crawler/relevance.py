@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from crawler.language import CJK_RANGE
+from crawler.text.language import CJK_RANGE
 
 _CJK = re.compile(f"[{CJK_RANGE}]")
 _WORD = f"[^\\W{CJK_RANGE}]"  # a word character other than CJK: "发布Seedance" has a boundary before the term

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import trafilatura
 
-from crawler.dates import to_utc
+from crawler.text.dates import to_utc
 from crawler.items import Document
-from crawler.language import count_words, detect_language
+from crawler.text.language import count_words, detect_language
 
 DATE_PARAMS = {"original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from crawler.storage import Database, DatabaseError
 from crawler.storage.writer import writer_thread
-from crawler.dates import utc_now
+from crawler.text.dates import utc_now
 from crawler.items import Document
 from crawler.nlp.results import derived_rows, reception_columns
 

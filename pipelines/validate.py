@@ -8,9 +8,9 @@ from datetime import timedelta
 from scrapy.exceptions import DropItem
 from w3lib.html import remove_tags, remove_tags_with_content, replace_entities
 
-from crawler.dates import to_utc, utc_now
+from crawler.text.dates import to_utc, utc_now
 from crawler.items import KINDS, Document
-from crawler.urls import canonicalize_url, document_id, is_http_url, url_domain
+from crawler.text.urls import canonicalize_url, document_id, is_http_url, url_domain
 
 _SPACE = re.compile(r"\s+")
 

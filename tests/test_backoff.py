@@ -8,7 +8,7 @@ from email.utils import format_datetime
 import pytest
 
 from crawler.downloadermiddlewares.backoff import retry_after_seconds
-from crawler.replay.server import ReplayServer
+from crawler.demo.replay.server import ReplayServer
 from helpers import FAST, busy_site, rows, run_cli
 
 def times_of(server, path):

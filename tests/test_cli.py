@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from crawler.replay.server import ReplayServer
+from crawler.demo.replay.server import ReplayServer
 from helpers import rows, run_cli, write_topic
 from realdata import REALDATA
 

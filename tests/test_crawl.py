@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from crawler.urls import document_id
+from crawler.text.urls import document_id
 from helpers import rows, run_cli, site_sources, write_topic
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,11 @@
-"""Tests for crawler.dates.to_utc: every date shape seedtrack meets becomes a naive UTC datetime, or None."""
+"""Tests for crawler.text.dates.to_utc: every date shape seedtrack meets becomes a naive UTC datetime, or None."""
 
 import time
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from crawler.dates import to_utc, utc_now
+from crawler.text.dates import to_utc, utc_now
 
 
 @pytest.mark.parametrize(

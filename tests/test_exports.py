@@ -1,4 +1,4 @@
-"""Tests for crawler.storage.exports (DuckDB COPY to CSV, Parquet, JSON) and crawler.output.write_rows."""
+"""Tests for crawler.storage.exports (DuckDB COPY to CSV, Parquet, JSON) and crawler.cli.output.write_rows."""
 
 import csv
 import io
@@ -11,7 +11,7 @@ import pytest
 
 from crawler.storage import Database, DatabaseError
 from crawler.storage.exports import EXPORTS, export
-from crawler.output import write_rows
+from crawler.cli.output import write_rows
 
 TRICKY_TITLE = 'He said "no", then, later,\nleft'
 
@@ -157,7 +157,7 @@ def test_export_path_with_quote(db, tmp_path):
     assert path.exists()
 
 
-# -- crawler.output.write_rows -------------------------------------------------------------------------------
+# -- crawler.cli.output.write_rows -------------------------------------------------------------------------------
 
 COLUMNS = ["day", "title", "terms", "score", "note"]
 ROWS = [

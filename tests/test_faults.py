@@ -12,8 +12,8 @@ import time
 import pytest
 
 from crawler.storage import Database
-from crawler.replay.server import ReplayServer
-from crawler.replay.site import build_site
+from crawler.demo.replay.server import ReplayServer
+from crawler.demo.replay.site import build_site
 from helpers import REPO, run_cli, site_sources, wait_for, write_topic
 
 # Small batches written often, and a paced crawl: many write transactions while the queries run.

@@ -1,4 +1,4 @@
-"""Tests for crawler.feeds on real feeds, sitemaps and feedparser's edge-case corpus (../shared/realdata)."""
+"""Tests for crawler.parsers.feeds on real feeds, sitemaps and feedparser's edge-case corpus (../shared/realdata)."""
 
 import ast
 import gzip
@@ -8,8 +8,8 @@ from datetime import datetime
 
 import pytest
 
-from crawler.dates import to_utc
-from crawler.feeds import FeedError, parse_feed, parse_gdelt_artlist, parse_sitemap
+from crawler.text.dates import to_utc
+from crawler.parsers.feeds import FeedError, parse_feed, parse_gdelt_artlist, parse_sitemap
 from realdata import REALDATA
 
 FEEDJIRA = REALDATA / "feedjira-sample-feeds"

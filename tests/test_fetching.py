@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-from crawler.replay.server import ReplayServer
+from crawler.demo.replay.server import ReplayServer
 from helpers import FAST, FEED, busy_site, rows, run_cli, write_topic
 
 

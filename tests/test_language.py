@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.language import count_words, detect_language
+from crawler.text.language import count_words, detect_language
 
 
 @pytest.mark.parametrize(

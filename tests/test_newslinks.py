@@ -1,11 +1,11 @@
-"""Tests for crawler.newslinks: publisher URLs behind Google News and Bing News links."""
+"""Tests for crawler.parsers.newslinks: publisher URLs behind Google News and Bing News links."""
 
 import json
 from urllib.parse import parse_qs
 
 import pytest
 
-from crawler.newslinks import (
+from crawler.parsers.newslinks import (
     GOOGLE_BATCHEXECUTE_URL,
     decode_bing_news_url,
     decode_google_news_url,

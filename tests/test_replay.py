@@ -1,4 +1,4 @@
-"""The replay site (crawler.replay.site) served by crawler.replay.server.ReplayServer."""
+"""The replay site (crawler.demo.replay.site) served by crawler.demo.replay.server.ReplayServer."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ import feedparser
 import pytest
 import trafilatura
 
-from crawler.newslinks import decode_bing_news_url, decode_google_news_url
-from crawler.replay.server import ReplayServer, bing_link
-from crawler.replay.site import build_site
+from crawler.parsers.newslinks import decode_bing_news_url, decode_google_news_url
+from crawler.demo.replay.server import ReplayServer, bing_link
+from crawler.demo.replay.site import build_site
 
 DISCLAIMER = "Sample data written for the seedtrack demo — not real news"
 TERMS = re.compile(r"seedance|jimeng|即梦", re.I)
@@ -176,7 +176,7 @@ def test_replay_server_stop_closes_the_port(tmp_path):
 
 def test_replay_server_cli_serves_until_interrupted(tmp_path):
     (tmp_path / "robots.txt").write_text("User-agent: *\n", encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-m", "crawler.replay.server", str(tmp_path)],
+    proc = subprocess.Popen([sys.executable, "-m", "crawler.demo.replay.server", str(tmp_path)],
                             stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
     try:
         url = proc.stdout.readline().strip()

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from crawler.storage import Database
-from crawler.replay.server import ReplayServer
+from crawler.demo.replay.server import ReplayServer
 from helpers import REPO, busy_site, run_cli, wait_for, write_topic
 
 OPTIONS = ("--set", "NLP_ENABLED=false", "--set", "AUTOTHROTTLE_ENABLED=false")
@@ -201,7 +201,7 @@ def test_schedule_sigint_lets_the_running_crawl_write_its_batch(tmp_path):
      ("0 0 * * */3", {6, 2, 5}), ("0 0 * * *", set(range(7)))],
 )
 def test_schedule_cron_weekdays_count_sunday_as_zero(cron, weekdays):
-    from crawler.scheduler import trigger_for
+    from crawler.app.scheduler import trigger_for
     from crawler.topic import Source
 
     trigger = trigger_for(Source(name="s", kind="feed", url="http://example.com/", cron=cron))

@@ -2,7 +2,7 @@
 
 Reddit, Mastodon and Bluesky answers are the real recordings in ../shared/realdata (re-enveloped only where a
 test needs a listing around a real post); Hacker News has no public recording, so its pages are written in
-Algolia's exact format by crawler/replay/social.py. Each site also has an empty result, a 429 with
+Algolia's exact format by crawler/demo/replay/social.py. Each site also has an empty result, a 429 with
 Retry-After, a malformed body and a deleted post; every source is crawled twice.
 """
 
@@ -16,9 +16,9 @@ import feedparser
 import pytest
 
 from crawler.storage import Database, state
-from crawler.replay import social
-from crawler.replay.server import ReplayServer
-from crawler.urls import platform_document_id
+from crawler.demo.replay import social
+from crawler.demo.replay.server import ReplayServer
+from crawler.text.urls import platform_document_id
 from helpers import rows, run_cli, write_topic
 from realdata import REALDATA
 
@@ -202,7 +202,7 @@ def test_reddit_oauth_client_credentials_from_environment(reddit, tmp_path):
     assert "rate limit spent" in result.stderr
 
 
-# -- Hacker News (Algolia format, written by crawler/replay/social.py: there is no public recording) ----------
+# -- Hacker News (Algolia format, written by crawler/demo/replay/social.py: there is no public recording) ----------
 
 @pytest.fixture(scope="module")
 def hackernews(replay, tmp_path_factory):
@@ -505,7 +505,7 @@ def test_topic_social_sources_search_the_topic_queries_and_privacy_switch_defaul
     assert shipped["bluesky"].url == "https://public.api.bsky.app" and shipped["hackernews"].url == "https://hn.algolia.com"
 
 
-# -- Telegram (t.me/s/NAME preview pages in Telegram's markup, written by crawler/replay/social.py) -------------
+# -- Telegram (t.me/s/NAME preview pages in Telegram's markup, written by crawler/demo/replay/social.py) -------------
 
 @pytest.fixture(scope="module")
 def telegram(tmp_path_factory):
@@ -550,7 +550,7 @@ def test_telegram_second_crawl_adds_no_duplicates_and_one_snapshot_per_post(tele
     assert_second_crawl_adds_only_snapshots(telegram, {r["id"] for r in rows(telegram["db"], "SELECT id FROM documents")})
 
 
-# -- YouTube: the Data API v3 (format written by crawler/replay/social.py) and a real channel Atom feed ------------
+# -- YouTube: the Data API v3 (format written by crawler/demo/replay/social.py) and a real channel Atom feed ------------
 
 YOUTUBE_KEY = "AIza-test-key-never-logged"
 

@@ -19,8 +19,8 @@ from scrapy.utils.test import get_crawler
 import crawler.settings as project_settings
 from crawler.storage import Database, DatabaseError
 from crawler.items import Document
-from crawler.language import count_words
-from crawler.urls import document_id
+from crawler.text.language import count_words
+from crawler.text.urls import document_id
 from pipelines.dedup import DedupPipeline
 from pipelines.extract import ExtractPipeline
 from pipelines.nlp import NlpPipeline

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from crawler.nlp import datasets
-from crawler.nlp.evaluation import f1_per_label, macro_f1, score
+from crawler.training import datasets
+from crawler.training.evaluation import f1_per_label, macro_f1, score
 from crawler.nlp.cues import cues
 from crawler.nlp.stance_models import mark_target
 from crawler.nlp.targets import TargetFinder

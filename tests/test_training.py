@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import spacy
 
-from crawler.nlp import datasets, train
+from crawler.training import datasets, train
 from crawler.nlp.stance_models import mark_target
 
 

@@ -1,10 +1,10 @@
-"""Tests for crawler.urls: canonical URLs, document ids and URL predicates."""
+"""Tests for crawler.text.urls: canonical URLs, document ids and URL predicates."""
 
 import re
 
 import pytest
 
-from crawler.urls import (
+from crawler.text.urls import (
     canonicalize_url,
     document_id,
     is_http_url,

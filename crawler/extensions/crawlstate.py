@@ -17,7 +17,7 @@ import asyncio
 
 from scrapy import signals
 
-from crawler.dates import utc_now
+from crawler.text.dates import utc_now
 from crawler.storage import Database, state
 from crawler.storage.writer import writer_thread
 

@@ -11,7 +11,7 @@ from scrapy import signals
 
 from crawler.storage import Database
 from crawler.storage.writer import writer_thread
-from crawler.dates import utc_now
+from crawler.text.dates import utc_now
 
 
 def run_counts(stats: dict) -> dict[str, int]:

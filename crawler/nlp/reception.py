@@ -22,7 +22,7 @@ from typing import Dict, Iterable, Iterator, List
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from crawler.nlp.datasets import LABELS, label_of
+from crawler.nlp.labels import LABELS, label_of
 from crawler.nlp.stance_models import load_stance_model
 from crawler.nlp.targets import TargetFinder
 

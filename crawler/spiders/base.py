@@ -16,13 +16,13 @@ from scrapy.http import HtmlResponse, Response
 from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding
 
-from crawler.dates import utc_now
+from crawler.text.dates import utc_now
 from crawler.downloadermiddlewares.conditional import NotModified
-from crawler.feeds import Entry
+from crawler.parsers.feeds import Entry
 from crawler.items import Document
 from crawler.relevance import RelevanceMatcher
 from crawler.topic import Source, load_topic
-from crawler.urls import canonicalize_url, document_id, is_http_url
+from crawler.text.urls import canonicalize_url, document_id, is_http_url
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ MAX_REPLACEMENT_CHARS = 3  # more undecodable bytes than this: the page's charse
 
 
 class TopicSpider(scrapy.Spider):
-    name = "topic"
+    name = None  # an abstract base: `scrapy list` names only the spiders of source kinds
     kind = ""
     default_follow = "all"  # "all": fetch every entry's page and check its text; "matching": only entries whose title matches
 

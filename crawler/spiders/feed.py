@@ -6,7 +6,7 @@ from typing import Any, Iterator
 
 from scrapy.http import Response
 
-from crawler.feeds import Entry, FeedError, parse_feed
+from crawler.parsers.feeds import Entry, FeedError, parse_feed
 from crawler.spiders.base import TopicSpider
 
 

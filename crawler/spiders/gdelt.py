@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from scrapy.http import Response
 
-from crawler.feeds import FeedError, parse_gdelt_artlist
+from crawler.parsers.feeds import FeedError, parse_gdelt_artlist
 from crawler.spiders.base import TopicSpider
 
 

@@ -13,8 +13,8 @@ from typing import Any, Iterator
 import scrapy
 from scrapy.http import Response
 
-from crawler.feeds import Entry
-from crawler.newslinks import (
+from crawler.parsers.feeds import Entry
+from crawler.parsers.newslinks import (
     GOOGLE_BATCHEXECUTE_HEADERS,
     GOOGLE_BATCHEXECUTE_URL,
     decode_google_news_url,
@@ -26,7 +26,7 @@ from crawler.newslinks import (
     publisher_url,
 )
 from crawler.spiders.base import FEED_META, describe_failure
-from crawler.urls import canonicalize_url, document_id
+from crawler.text.urls import canonicalize_url, document_id
 from crawler.spiders.feed import FeedSpider
 
 

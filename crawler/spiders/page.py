@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crawler.feeds import Entry
+from crawler.parsers.feeds import Entry
 from crawler.spiders.base import TopicSpider
 
 

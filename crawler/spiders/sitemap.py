@@ -11,7 +11,7 @@ from datetime import datetime
 from scrapy.http import Response
 from scrapy.utils.gz import gunzip
 
-from crawler.feeds import FeedError, parse_sitemap
+from crawler.parsers.feeds import FeedError, parse_sitemap
 from crawler.spiders.base import TopicSpider
 
 MAX_DEPTH = 2

@@ -28,12 +28,12 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.dates import to_utc, utc_now
-from crawler.feeds import Entry
+from crawler.text.dates import to_utc, utc_now
+from crawler.parsers.feeds import Entry
 from crawler.items import Document
 from crawler.spiders.base import TopicSpider, describe_failure
 from crawler.topic import parse_interval
-from crawler.urls import is_http_url, platform_document_id, url_domain
+from crawler.text.urls import is_http_url, platform_document_id, url_domain
 
 ENGAGEMENT_FIELDS = ("likes", "reposts", "replies", "views", "score")
 # Links to these are media or the platforms themselves, not news articles.
@@ -86,7 +86,7 @@ def pseudonym(handle: str, key: str) -> str:
 
 
 class SocialSpider(TopicSpider):
-    name = "social"
+    name = None  # an abstract base
     platform = ""
     credential_env: tuple[str, ...] = ()  # environment variables read (names only: values are never logged)
     incremental = True  # the crawl-state extension gives it ``previous``: where each query stopped last time

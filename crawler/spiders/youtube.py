@@ -19,7 +19,7 @@ import feedparser
 
 from scrapy.http import Response
 
-from crawler.feeds import FeedError
+from crawler.parsers.feeds import FeedError
 from crawler.spiders.social import SocialSpider
 
 PAGE_SIZE = 50

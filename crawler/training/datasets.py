@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Iterator
 
 from crawler.errors import UserError
+from crawler.nlp.labels import LABELS
 
-LABELS = ("against", "neutral", "favor")
 NEWSMTSC_POLARITY = {2.0: "against", 4.0: "neutral", 6.0: "favor"}
 DATA_DIR = Path(__file__).with_name("data")
 RECEPTION = {"reception-train": "reception_train.jsonl", "reception": "reception_dev.jsonl",
@@ -24,11 +24,6 @@ RECEPTION = {"reception-train": "reception_train.jsonl", "reception": "reception
 NEWSMTSC = {"newsmtsc-train": "train.jsonl", "newsmtsc-rw": "devtest_rw.jsonl", "newsmtsc-mt": "devtest_mt.jsonl"}
 # The sets `seedtrack eval` scores by default: training sets are left out.
 EVAL_SETS = ("reception", "reception-zh", "newsmtsc-rw", "newsmtsc-mt")
-
-
-def label_of(probabilities) -> str:
-    """The label of the highest of three probabilities in LABELS order."""
-    return LABELS[max(range(len(LABELS)), key=lambda i: probabilities[i])]
 
 
 class DatasetMissing(UserError, FileNotFoundError):

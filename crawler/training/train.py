@@ -1,4 +1,4 @@
-"""Retrains the shipped stance classifiers: ``python -m crawler.nlp.train textcat|minilm [--lang zh]``.
+"""Retrains the shipped stance classifiers: ``python -m crawler.training.train textcat|minilm [--lang zh]``.
 
 English training data: NewsMTSC's train split (``--newsmtsc`` or ``$SEEDTRACK_NEWSMTSC``) and the project's
 reception train set, repeated ``--reception-weight`` times so 600 sentences of the topic's own language are not
@@ -14,9 +14,9 @@ import random
 import sys
 from pathlib import Path
 
-from crawler.nlp import datasets
-from crawler.nlp.datasets import LABELS, label_of
-from crawler.nlp.evaluation import macro_f1
+from crawler.training import datasets
+from crawler.nlp.labels import LABELS, label_of
+from crawler.training.evaluation import macro_f1
 from crawler.nlp.stance_models import MINILM_WEIGHTS, TEXTCAT_DIRS, mark_target
 from crawler.nlp.targets import TargetFinder
 from crawler.topic import load_topic
@@ -124,7 +124,7 @@ def train_minilm(train, held, epochs: int, out: Path) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler.nlp.train", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m crawler.training.train", description=__doc__.split("\n")[0])
     parser.add_argument("model", choices=("textcat", "minilm"))
     parser.add_argument("--newsmtsc", type=Path, help="folder with NewsMTSC's train.jsonl")
     parser.add_argument("--lang", choices=("en", "zh"), default="en", help="textcat only: the language (default en)")

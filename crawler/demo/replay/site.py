@@ -1,7 +1,7 @@
 """Build the seedtrack replay site: sample news pages, feeds and search feeds.
 
 ``build_site(root, articles=40, seed=2026)`` writes a static site that
-``crawler.replay.server.ReplayServer`` serves on 127.0.0.1, and returns the
+``crawler.demo.replay.server.ReplayServer`` serves on 127.0.0.1, and returns the
 manifest (also written to ``root/_manifest.json``) that says what a crawler
 should find there. All content is sample data written for the seedtrack demo,
 not real news; the outlets are invented. Feeds hold all of their items (a
@@ -230,7 +230,7 @@ def build_site(root: Path, articles: int = 40, seed: int = 2026) -> dict:
 
     in_two = [a for a in records if len([s for s in a["links"] if s in outlets]) >= 2]
     manifest = {
-        "generator": "crawler.replay.site", "note": DISCLAIMER, "seed": seed, "article_count": articles,
+        "generator": "crawler.demo.replay.site", "note": DISCLAIMER, "seed": seed, "article_count": articles,
         "base_url_placeholder": "__BASE_URL__", "sources": sources, "social_sources": social_sources,
         "articles": [_manifest_entry(a) for a in sorted(records, key=lambda a: (a["published"], a["slug"]))],
         "cases": {

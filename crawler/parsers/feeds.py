@@ -13,7 +13,7 @@ from typing import Any
 import feedparser
 import lxml.etree
 
-from crawler.dates import to_utc
+from crawler.text.dates import to_utc
 
 
 class FeedError(ValueError):

@@ -25,7 +25,7 @@ Files whose first path segment starts with ``_`` are only reachable through a
 route. With ``validators=True`` files are served with an ETag and a
 Last-Modified header, and a request whose If-None-Match or If-Modified-Since
 matches gets 304 Not Modified. ``request_times`` holds the monotonic time of
-each logged request. ``python -m crawler.replay.server ROOT [--port N]
+each logged request. ``python -m crawler.demo.replay.server ROOT [--port N]
 [--build N] [--validators]`` serves until Ctrl-C.
 """
 
@@ -180,7 +180,7 @@ class ReplayServer:
             if kind == "bing":
                 link = bing_link(article_url)
                 return escape(link, quote=False) if xml else link
-            from crawler.newslinks import encode_google_news_url
+            from crawler.parsers.newslinks import encode_google_news_url
             link = encode_google_news_url(article_url)
             return link.split("/articles/", 1)[1].split("?", 1)[0] if kind == "gnewsid" else link
 
@@ -269,8 +269,8 @@ def _not_modified(headers: dict, raw: bytes, mtime: float, request_headers) -> b
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler.replay.server", description=__doc__.split("\n")[0])
-    parser.add_argument("root", type=Path, help="folder holding the site (see crawler.replay.site)")
+    parser = argparse.ArgumentParser(prog="python -m crawler.demo.replay.server", description=__doc__.split("\n")[0])
+    parser.add_argument("root", type=Path, help="folder holding the site (see crawler.demo.replay.site)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
     parser.add_argument("--build", type=int, metavar="N", help="first build a replay site of N articles in ROOT")

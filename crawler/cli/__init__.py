@@ -9,13 +9,13 @@ from pathlib import Path
 
 from crawler.storage import DEFAULT_DB, Database
 from crawler.errors import UserError
-from crawler.output import FORMATS, write_rows
-from crawler.overrides import parse_overrides, project_scrapy_settings
+from crawler.cli.output import FORMATS, write_rows
+from crawler.app.overrides import parse_overrides, project_scrapy_settings
 from crawler.topic import Source, load_topic
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from crawler.runner import OFFLINE_HINT, crawl_settings, format_summary, run_crawl
+    from crawler.app.runner import OFFLINE_HINT, crawl_settings, format_summary, run_crawl
 
     topic = load_topic(args.topic)
     sources = adhoc_sources(args.feed, args.page) if (args.feed or args.page) else select_sources(topic, args.source)
@@ -43,7 +43,7 @@ def select_sources(topic, names: list[str] | None) -> list[Source]:
 
 def adhoc_sources(feeds: list[str] | None, pages: list[str] | None) -> list[Source]:
     """Sources for --feed and --page: one per feed, one for all pages."""
-    from crawler.urls import is_http_url, url_domain
+    from crawler.text.urls import is_http_url, url_domain
 
     for url in [*(feeds or []), *(pages or [])]:
         if not is_http_url(url):
@@ -58,7 +58,7 @@ def adhoc_sources(feeds: list[str] | None, pages: list[str] | None) -> list[Sour
 
 
 def demo_articles(value: str) -> int:
-    from crawler.replay.site import MIN_ARTICLES
+    from crawler.demo.replay.site import MIN_ARTICLES
 
     if not value.isdigit() or int(value) < MIN_ARTICLES:
         raise argparse.ArgumentTypeError(f"takes a whole number of at least {MIN_ARTICLES}, not {value!r}")
@@ -95,14 +95,14 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
-    from crawler.scheduler import run_schedule
+    from crawler.app.scheduler import run_schedule
 
     topic = load_topic(args.topic)
     return run_schedule(topic, args.db, parse_overrides(args.set), args.resume or [])
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from crawler.status import database_summary, source_status
+    from crawler.app.status import database_summary, source_status
 
     database = Database(args.db)
     columns, rows, notes = source_status(database)
@@ -144,10 +144,10 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from crawler.nlp.datasets import EVAL_SETS, DatasetMissing
-    from crawler.nlp.evaluation import format_report
+    from crawler.training.datasets import EVAL_SETS, DatasetMissing
+    from crawler.training.evaluation import format_report
     from crawler.nlp.tagger import Tagger
-    from crawler.nlp.tagging import evaluate
+    from crawler.training.evaluation import evaluate
     from crawler.nlp.targets import TargetFinder
 
     spec = tagger_spec(args)
@@ -167,7 +167,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_retag(args: argparse.Namespace) -> int:
-    from crawler.retag import retag
+    from crawler.app.retag import retag
 
     def progress(done: int, todo: int, seconds: float) -> None:
         if not args.quiet:

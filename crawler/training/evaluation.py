@@ -6,11 +6,16 @@ present in the gold data, as NewsMTSC's paper reports it.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Sequence
 
-from crawler.nlp.datasets import LABELS
+from crawler.nlp.labels import LABELS, label_of
+from crawler.nlp.tagger import Tagger
+from crawler.nlp.targets import TargetFinder
+from crawler.training import datasets
 
 
 def f1_per_label(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, float]:
@@ -69,3 +74,27 @@ def format_report(report: Report) -> str:
         for name, values in report.frames.items():
             lines.append(f"    {name:<12} {values['precision']:.3f} / {values['recall']:.3f} / {values['support']}")
     return "\n".join(lines)
+
+
+def evaluate(tagger: Tagger, finder: TargetFinder, name: str, limit: int | None = None,
+             newsmtsc: Path | None = None) -> Report:
+    """Scores on one labelled set; ``limit`` takes the first N examples (for a quick check); ``newsmtsc`` is
+    NewsMTSC's folder (default ``datasets.newsmtsc_dir()``)."""
+    if name in datasets.RECEPTION:
+        examples = datasets.load(name, finder.spans)[:limit]
+        lang = "zh" if name.endswith("-zh") else "en"
+        started = time.perf_counter()
+        results = tagger.analyse([e.text for e in examples], [lang] * len(examples))
+        elapsed = time.perf_counter() - started
+        report = score(name, [e.label for e in examples], [r["stance"] for r in results],
+                       [e.frames for e in examples], [r["frames"] for r in results])
+    else:
+        examples = datasets.load(name, newsmtsc=newsmtsc)[:limit]
+        classifier = tagger.pipeline("en").get_pipe("seedtrack_reception").model
+        started = time.perf_counter()
+        probabilities = classifier.predict([(e.text, e.spans) for e in examples])
+        elapsed = time.perf_counter() - started
+        predicted = [label_of(p) for p in probabilities]
+        report = score(name, [e.label for e in examples], predicted)
+    report.docs_per_second = len(examples) / elapsed if elapsed else 0.0
+    return report

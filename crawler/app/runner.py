@@ -20,9 +20,9 @@ from twisted.internet import task
 from twisted.python.failure import Failure
 
 from crawler.compat import built_component
-from crawler.dates import utc_now
+from crawler.text.dates import utc_now
 from crawler.errors import CrawlSetupError
-from crawler.overrides import project_scrapy_settings
+from crawler.app.overrides import project_scrapy_settings
 from crawler.extensions.runs import run_counts
 from crawler.spiders import SPIDERS
 from crawler.topic import Source, Topic

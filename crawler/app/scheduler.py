@@ -37,7 +37,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.compat import restore_job
 from crawler.storage import Database, DatabaseError, jobs
-from crawler.overrides import project_scrapy_settings
+from crawler.app.overrides import project_scrapy_settings
 from crawler.topic import Source, Topic
 
 logger = logging.getLogger("seedtrack.schedule")

@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 from crawler.storage import Database, queries
-from crawler.replay.server import ReplayServer
-from crawler.replay.site import build_site
-from crawler.runner import crawl_settings, format_summary, run_crawl
+from crawler.demo.replay.server import ReplayServer
+from crawler.demo.replay.site import build_site
+from crawler.app.runner import crawl_settings, format_summary, run_crawl
 from crawler.topic import Source, load_topic
 
 # Settings for a local site: no politeness delays are needed against our own server. The site's posts

@@ -1,0 +1,1 @@
+"""Text utilities every stage shares: URLs and document ids, dates and durations, languages, term matching."""
