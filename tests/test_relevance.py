@@ -1,8 +1,8 @@
-"""Tests for crawler.relevance: term matching rules and the verdict's reason text."""
+"""Tests for crawler.text.terms: term matching rules and the verdict's reason text."""
 
 import pytest
 
-from crawler.relevance import RelevanceMatcher, term_pattern, terms_pattern
+from crawler.text.terms import RelevanceMatcher, term_pattern, terms_pattern
 from crawler.topic import load_topic
 
 
@@ -128,3 +128,19 @@ def test_relevance_terms_pattern_matches_like_term_pattern():
     text = "Seedance-2.0 from 即梦AI worries the MPA and the US, and us; Seedances and mpa are other words."
     assert [m.group() for m in pattern.finditer(text)] == ["Seedance-2.0", "即梦", "MPA", "US"]
     assert terms_pattern([" ", ""]) is None
+
+
+def test_relevance_short_acronyms_match_as_written_like_the_nlp_stage():
+    """One rule for relevance, NLP targets and the entity ruler: "US" is not the pronoun "us"."""
+    from crawler.nlp.tagger import ruler_pattern
+    from crawler.text.terms import case_sensitive
+
+    matcher = RelevanceMatcher(["US"])
+    assert not matcher.check(text="Tell us what you think.").relevant
+    assert matcher.check(text="The US studios object.").relevant
+    assert terms_pattern(["US"]).search("tell us") is None
+    assert case_sensitive("MPA") and not case_sensitive("PRAW") and not case_sensitive("即梦AI")
+    import spacy
+
+    assert ruler_pattern(spacy.blank("en"), "US") == [{"ORTH": "US"}]
+    assert ruler_pattern(spacy.blank("en"), "Seedance") == "Seedance"

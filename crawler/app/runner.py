@@ -24,7 +24,7 @@ from crawler.text.dates import utc_now
 from crawler.errors import CrawlSetupError
 from crawler.app.overrides import project_scrapy_settings
 from crawler.extensions.runs import run_counts
-from crawler.spiders import SPIDERS
+from crawler.spiders import spider_class
 from crawler.topic import Source, Topic
 
 SUMMARY_COLUMNS = ("fetched", "new", "duplicates", "filtered", "errors")
@@ -93,7 +93,7 @@ def run_crawl(
             process.stop()
 
     for source in sources:
-        crawler = process.create_crawler(SPIDERS[source.kind])
+        crawler = process.create_crawler(spider_class(source.kind))
         apply_source_settings(crawler.settings, source)
         process.crawl(crawler, source=source).addErrback(setup_failed, source)
         crawlers.append((source, crawler))

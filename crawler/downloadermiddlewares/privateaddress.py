@@ -1,8 +1,9 @@
 """Links found in crawled content are never followed to loopback, private, link-local or other non-public
 addresses, so a feed cannot steer the crawler at the machine it runs on or at its local network.
 
-Hosts the user named are exempt: those of the topic file's source URLs (and their ``urls`` and
-``google_base`` options), of ``--feed``/``--page`` URLs, and the hosts listed in ``[crawl] allow_private``.
+Hosts the user named are exempt: those of the topic file's source URLs (and of the URL options each kind
+declares in ``crawler/spiders/kinds.py``: ``urls``, ``google_base``, ``instances``, ``oauth_url`` ...), of
+``--feed``/``--page`` URLs, and the hosts listed in ``[crawl] allow_private``.
 A host name is resolved (once per crawl) and blocked when any of its addresses is not public; the check
 applies to every request, redirects included, before robots.txt is asked. A blocked request fails with
 ``PrivateAddressBlocked``, which the spider records in ``errors`` with its URL.
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
 
+from crawler.spiders.kinds import source_urls
 from crawler.topic import load_topic
 
 
@@ -31,8 +33,8 @@ def user_hosts(topic, source) -> set[str]:
     for src in (*topic.sources, source):
         if src is None:
             continue
-        urls += [src.url, *src.options.get("urls", []), src.options.get("google_base") or ""]
-    hosts = {(urlsplit(url.replace("{query}", "q")).hostname or "").lower() for url in urls if url}
+        urls += source_urls(src.kind, src.url, src.options)
+    hosts = {(urlsplit(url).hostname or "").lower() for url in urls if url}
     return (hosts | {host.lower() for host in topic.allow_private}) - {""}
 
 

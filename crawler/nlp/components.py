@@ -58,7 +58,7 @@ class NameEntities:
     """Entities found by the topic's names and aliases alone: for languages without an NER model (Chinese)."""
 
     def __init__(self, entities: List[list]):
-        from crawler.relevance import terms_pattern
+        from crawler.text.terms import terms_pattern
 
         self.labels: dict[str, str] = {}
         names = []

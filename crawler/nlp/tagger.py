@@ -21,6 +21,7 @@ from spacy.language import Language
 
 from crawler.nlp import components  # noqa: F401  (registers the factories)
 from crawler.nlp import reception as _reception  # noqa: F401  (registers seedtrack_reception)
+from crawler.text.terms import case_sensitive
 from crawler.nlp.model import installed_model, load_english
 from crawler.nlp.reception import reception_of
 from crawler.nlp.stance_models import model_files, resolved_name
@@ -34,11 +35,11 @@ LANGUAGES = ("en", "zh")
 
 
 def ruler_pattern(nlp: Language, alias: str) -> str | list[dict[str, str]]:
-    """Aliases match case-insensitively, except acronyms ("US", "MPA"), which would match words ("us").
+    """Aliases match as ``crawler.text.terms`` matches terms: case-insensitively, except acronyms ("US", "MPA").
 
     An acronym's token pattern is split by the pipeline's own tokenizer, as the text will be: "C++" and
     "[x]" are several tokens, which a pattern split on spaces would never match."""
-    if alias.isupper() or len(alias) <= 3:
+    if case_sensitive(alias):
         return [{"ORTH": token.text} for token in nlp.make_doc(alias)]
     return alias
 

@@ -2,7 +2,7 @@
 
 Target names are the topic's terms plus the names and aliases of its ``role = "topic"`` entities (the
 product, its maker, its apps); rivals are the ``role = "rival"`` entities. All match like topic terms
-(``crawler.relevance.terms_pattern``: short all-capital names such as "IP", "US", "MPA" case-sensitively,
+(``crawler.text.terms.terms_pattern``: short all-capital names such as "IP", "US", "MPA" case-sensitively,
 so the pronoun "us" is not the United States). An English sentence that opens with "It",
 "The model" or similar right after a sentence naming the topic is taken to be about the topic too.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from crawler.relevance import terms_pattern
+from crawler.text.terms import terms_pattern
 from crawler.topic import Topic
 
 ANAPHORA = re.compile(

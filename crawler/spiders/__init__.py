@@ -1,17 +1,14 @@
-"""One spider per source family; ``SPIDERS`` maps a topic source's ``kind`` to its spider class."""
+"""One spider per source family. ``kinds.KINDS`` is the registry of source kinds: each names its spider
+class, which ``spider_class`` imports when a crawl needs it (a topic loads without importing Scrapy)."""
 
-from crawler.spiders.feed import FeedSpider
-from crawler.spiders.gdelt import GdeltSpider
-from crawler.spiders.news_search import NewsSearchSpider
-from crawler.spiders.page import PageSpider
-from crawler.spiders.sitemap import SitemapSpider
-from crawler.spiders.bluesky import BlueskySpider
-from crawler.spiders.hackernews import HackerNewsSpider
-from crawler.spiders.mastodon import MastodonSpider
-from crawler.spiders.reddit import RedditSpider
-from crawler.spiders.telegram import TelegramSpider
-from crawler.spiders.youtube import YouTubeSpider
+from __future__ import annotations
 
-SPIDERS = {spider.kind: spider for spider in (FeedSpider, NewsSearchSpider, GdeltSpider, SitemapSpider, PageSpider,
-                                              RedditSpider, HackerNewsSpider, BlueskySpider, MastodonSpider,
-                                              TelegramSpider, YouTubeSpider)}
+from importlib import import_module
+
+
+def spider_class(kind: str):
+    """The spider class of a source kind (a name of ``kinds.KINDS``)."""
+    from crawler.spiders.kinds import KINDS
+
+    module, _, name = KINDS[kind].spider.rpartition(".")
+    return getattr(import_module(module), name)

@@ -20,7 +20,7 @@ from crawler.text.dates import utc_now
 from crawler.downloadermiddlewares.conditional import NotModified
 from crawler.parsers.feeds import Entry
 from crawler.items import Document
-from crawler.relevance import RelevanceMatcher
+from crawler.text.terms import RelevanceMatcher
 from crawler.topic import Source, load_topic
 from crawler.text.urls import canonicalize_url, document_id, is_http_url
 

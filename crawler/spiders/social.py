@@ -32,7 +32,7 @@ from crawler.text.dates import to_utc, utc_now
 from crawler.parsers.feeds import Entry
 from crawler.items import Document
 from crawler.spiders.base import TopicSpider, describe_failure
-from crawler.topic import parse_interval
+from crawler.text.dates import parse_interval
 from crawler.text.urls import is_http_url, platform_document_id, url_domain
 
 ENGAGEMENT_FIELDS = ("likes", "reposts", "replies", "views", "score")

@@ -1,8 +1,10 @@
-"""Decides whether a text is about the topic: a topic term in the title, summary or text, and no exclusion term.
+"""The one rule for matching a topic's terms, names and cues in text, and the relevance check built on it.
 
 Latin-script terms match case-insensitively on word boundaries, with spaces and hyphens inside a term
-interchangeable ("Seedance 2.0" = "Seedance-2.0" = "seedance 2.0"). Terms in scripts written without
-spaces (Chinese, Japanese) match as substrings, since they have no word boundaries to anchor on.
+interchangeable ("Seedance 2.0" = "Seedance-2.0" = "seedance 2.0"); short all-capital terms ("IP", "US",
+"MPA", see ``case_sensitive``) match only as written, so the pronoun "us" is not the United States. Terms
+in scripts written without spaces (Chinese, Japanese) match as substrings, since they have no word
+boundaries to anchor on. Relevance, the NLP stage's targets and frames, and the entity ruler all use it.
 """
 
 from __future__ import annotations
@@ -18,13 +20,18 @@ _WORD = f"[^\\W{CJK_RANGE}]"  # a word character other than CJK: "发布Seedance
 FIELDS = ("title", "summary", "text")
 
 
+def case_sensitive(term: str) -> bool:
+    """An acronym ("US", "IP", "MPA", "C++"): it matches only as written."""
+    term = term.strip()
+    return term.isupper() and len(term) <= 3 and not _CJK.search(term)
+
+
 def term_pattern(term: str) -> re.Pattern[str]:
     """The regex one topic term matches with (see the module docstring)."""
-    parts = [re.escape(part) for part in re.split(r"[\s\-]+", term.strip()) if part]
-    body = r"[\s\-]*".join(parts)
-    if _CJK.search(term):
-        return re.compile(body, re.IGNORECASE)
-    return re.compile(rf"(?<!{_WORD}){body}(?!{_WORD})", re.IGNORECASE)
+    pattern = terms_pattern([term])
+    if pattern is None:
+        raise ValueError(f"term {term!r} is empty")
+    return pattern
 
 
 def terms_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
@@ -36,7 +43,7 @@ def terms_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
     latin, cjk = [], []
     for term in sorted({t for t in terms if t.strip()}, key=len, reverse=True):
         body = r"[\s\-]*".join(re.escape(part) for part in re.split(r"[\s\-]+", term.strip()) if part)
-        if term.isupper() and len(term) <= 4:
+        if case_sensitive(term):
             body = f"(?-i:{body})"
         (cjk if _CJK.search(term) else latin).append(body)
     alternatives = []

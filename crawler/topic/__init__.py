@@ -3,7 +3,7 @@
 Tables: ``[topic]`` (name, slug, description, languages), ``[terms]`` (include, exclude, search),
 ``[crawl]`` (user_agent, contact), ``[[entity]]`` (name, label, aliases) and ``[[source]]`` (name,
 kind, url, interval or cron, queries, enabled; other keys are spider options).  Every key is
-documented in the shipped ``crawler/topics/seedance.toml``.  Every problem raises TopicError,
+documented in the shipped ``crawler/topic/seedance.toml``.  Every problem raises TopicError,
 whose message reads ``PATH:LINE: problem`` and says what to do.
 """
 
@@ -17,16 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
-from urllib.parse import urlsplit
 
 from crawler.errors import UserError
+from crawler.spiders.kinds import KINDS, SOURCE_KINDS, url_problem  # noqa: F401 (SOURCE_KINDS: the kinds' names)
+from crawler.text.dates import parse_interval
 
-SOURCE_KINDS = ("feed", "news_search", "gdelt", "sitemap", "page", "reddit", "hackernews", "bluesky", "mastodon",
-                "telegram", "youtube")
-SEARCH_KINDS = ("news_search", "gdelt")  # their url is a template with {query}
-SOCIAL_KINDS = ("reddit", "hackernews", "bluesky", "mastodon", "telegram", "youtube")  # their url is the platform's base URL
-QUERY_KINDS = SEARCH_KINDS + SOCIAL_KINDS  # they send queries (default: [terms].search)
-DEFAULT_TOPIC = Path(__file__).with_name("topics") / "seedance.toml"
+DEFAULT_TOPIC = Path(__file__).with_name("seedance.toml")
 REQUIRED = ...
 # Accepted keys of each table: key -> (type, default); str is a non-empty string, tuple a list of
 # non-empty strings.  A later issue that adds a table or a key adds it here.
@@ -46,8 +42,6 @@ NER_LABELS = ("PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", 
 # An entity's role for stance: "topic" (the tracked thing, its maker and its apps: a sentence naming one is
 # about the topic), "rival" (a competitor: a sentence about it alone does not move the topic's stance), "other".
 ROLES = ("topic", "rival", "other")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_INTERVAL = re.compile(r"^(\d+)([smhd])$")
 _CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,?-]+$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
@@ -61,23 +55,16 @@ class TopicError(UserError, ValueError):
         super().__init__(f"{path}:{line}: {problem}" if line else f"{path}: {problem}")
 
 
-def parse_interval(value: str) -> int:
-    """``"90s"``, ``"15m"``, ``"2h"``, ``"1d"`` -> seconds; ValueError otherwise."""
-    if not (m := _INTERVAL.match(str(value).strip())) or int(m[1]) == 0:
-        raise ValueError(f'bad interval {value!r}: use a positive number and a unit s, m, h or d, e.g. "15m" or "1h"')
-    return int(m[1]) * _UNITS[m[2]]
-
-
 @dataclass(frozen=True)
 class Source:
     """One [[source]] table: where a spider looks, and how often."""
 
     name: str  # unique within the topic: [a-z0-9][a-z0-9_-]*
-    kind: str  # one of SOURCE_KINDS
-    url: str  # http(s) URL; for SEARCH_KINDS a template with {query}
+    kind: str  # one of crawler.spiders.kinds.KINDS
+    url: str  # http(s) URL; for the search kinds a template with {query}
     interval: str | None = None  # "90s", "15m", "1h", "1d"; the loader makes it "1h" when cron is unset
     cron: str | None = None  # 5-field cron expression, instead of interval
-    queries: tuple[str, ...] = ()  # search queries (SEARCH_KINDS only); default: Topic.search
+    queries: tuple[str, ...] = ()  # queries (kinds that send them); default: Topic.search
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))  # other keys, for the spider
     enabled: bool = True
     line: int = 0  # line of the [[source]] header in the topic file (0 when unknown)
@@ -159,17 +146,10 @@ def _matchable(name: str) -> bool:
 
 
 def _url_problem(kind: str, url: str) -> str | None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return f"url {url!r} must be an absolute http:// or https:// URL"
-    holes = set(re.findall(r"\{([^{}]*)\}", url))
-    if holes - {"query"}:
-        return f"url has unknown placeholder(s) {sorted(holes - {'query'})}; the only one is {{query}}"
-    if holes and kind not in SEARCH_KINDS:
-        return f"{{query}} is only filled in for kinds {', '.join(SEARCH_KINDS)}, not {kind!r}"
-    if kind in SEARCH_KINDS and not holes:
-        return f"a {kind} url must contain {{query}} where each search query goes"
-    return None
+    problem = url_problem(url, template=KINDS[kind].url == "template")
+    if problem and "{query}" in problem:
+        problem += f" (a {kind} source)"
+    return problem
 
 
 def _hint(key: str, table: str = "") -> str:
@@ -305,7 +285,7 @@ class _Reader:
             if name in seen:
                 self.fail(at("name"), f"{where} duplicate source name (first at line {seen[name]}); rename one")
             seen[name] = line
-            if kind not in SOURCE_KINDS:
+            if kind not in KINDS:
                 self.fail(at("kind"), f"{where} unknown kind {kind!r}; use one of: {', '.join(SOURCE_KINDS)}")
             if problem := _url_problem(kind, src["url"]):
                 self.fail(at("url"), f"{where} {problem}")
@@ -318,71 +298,21 @@ class _Reader:
             if cron and (len(cron.split()) != 5 or not all(map(_CRON_FIELD.match, cron.split()))):
                 self.fail(at("cron"), f"{where} bad cron {cron!r}: use 5 fields (minute hour day month weekday) of "
                                       'digits, names and * , - /, e.g. "*/30 * * * *"')
-            if src["queries"] is not None and kind not in QUERY_KINDS:
-                self.fail(at("queries"), f"{where} queries only apply to kinds {', '.join(QUERY_KINDS)}")
+            sends_queries = KINDS[kind].queries
+            if src["queries"] is not None and not sends_queries:
+                self.fail(at("queries"), f"{where} queries only apply to kinds "
+                                         f"{', '.join(k.name for k in KINDS.values() if k.queries)}")
             options = {k: v for k, v in src.items() if k not in SCHEMA["source"]}
+            accepted = KINDS[kind].all_options()
             for key, value in options.items():
-                if key not in SOURCE_OPTIONS:
-                    self.fail(at(key), f"{where} unknown key {key!r}; accepted: "
-                                       f"{', '.join([*SCHEMA['source'], *SOURCE_OPTIONS])}")
-                if problem := SOURCE_OPTIONS[key](value):
+                if key not in accepted:
+                    self.fail(at(key), f"{where} unknown key {key!r} for a {kind} source; accepted: "
+                                       f"{', '.join([*SCHEMA['source'], *accepted])}")
+                if problem := accepted[key](value):
                     self.fail(at(key), f"{where} {key} {problem}")
             yield Source(name, kind, src["url"], interval or (None if cron else "1h"), cron,
-                         src["queries"] or (search if kind in QUERY_KINDS else ()), MappingProxyType(options),
+                         src["queries"] or (search if sends_queries else ()), MappingProxyType(options),
                          src["enabled"], line or 0)
-
-
-def _one_of(*choices):
-    return lambda v: None if v in choices else f"must be one of {', '.join(map(repr, choices))}, got {v!r}"
-
-
-def _number(minimum: float, integer: bool = False):
-    def check(v):
-        kinds = (int,) if integer else (int, float)
-        if isinstance(v, bool) or not isinstance(v, kinds) or v < minimum:
-            return f"must be {'a whole number' if integer else 'a number'} >= {minimum}, got {v!r}"
-        return None
-    return check
-
-
-# Per-source options the spiders read, each with its check (None = fine, else the problem).
-SOURCE_OPTIONS = {
-    "follow": _one_of("all", "matching"),
-    "max_items": _number(1, integer=True),
-    "download_delay": _number(0),
-    "lang": lambda v: None if isinstance(v, str) and v else f"must be a language code such as \"en\", got {v!r}",
-    "google_base": lambda v: _url_problem("feed", v) if isinstance(v, str) else f"must be a URL, got {v!r}",
-    "urls": lambda v: None if isinstance(v, list) and all(isinstance(u, str) and not _url_problem("page", u) for u in v)
-    else "must be a list of http(s) URLs",
-    # social sources (crawler/spiders/social.py)
-    "lookback": lambda v: _interval_problem(v),
-    "max_pages": _number(1, integer=True),
-    "follow_links": lambda v: None if isinstance(v, bool) else f"must be true or false, got {v!r}",
-    "subreddits": lambda v: _names_problem(v),
-    "comments": lambda v: None if isinstance(v, bool) else f"must be true or false, got {v!r}",
-    "oauth_url": lambda v: _url_problem("feed", v) if isinstance(v, str) else f"must be a URL, got {v!r}",
-    "auth_url": lambda v: _url_problem("feed", v) if isinstance(v, str) else f"must be a URL, got {v!r}",
-    "tags": lambda v: _names_problem(v),
-    "channels": lambda v: _names_problem(v),
-    "feeds_url": lambda v: _url_problem("feed", v) if isinstance(v, str) else f"must be a URL, got {v!r}",
-    "instances": lambda v: None if isinstance(v, list) and all(isinstance(u, str) and not _url_problem("feed", u)
-                                                               for u in v) else "must be a list of http(s) URLs",
-}
-
-
-def _interval_problem(value) -> str | None:
-    try:
-        parse_interval(value)
-    except ValueError as exc:
-        return str(exc)
-    return None
-
-
-def _names_problem(value) -> str | None:
-    if isinstance(value, list) and all(isinstance(v, str) and re.fullmatch(r"[\w.-]+", v) for v in value):
-        return None
-    return f'must be a list of names (letters, digits, "_", "-", "."), e.g. ["name"]; got {value!r}'
-
 
 
 def parse_topic(text: str, path: str = "<string>") -> Topic:
