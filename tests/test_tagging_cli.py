@@ -21,7 +21,7 @@ def test_tag_text_from_stdin():
     result = run_cli("tag", "-", *TEXTCAT, stdin="The MPA said Seedance 2.0 infringes copyrights on a massive scale.")
     assert result.returncode == 0, result.stderr
     tagged = json.loads(result.stdout)
-    assert set(tagged) >= {"stance", "stance_score", "confidence", "frames", "frame_stances", "entities", "actors",
+    assert set(tagged) >= {"stance", "stance_score", "stance_confidence", "frames", "frame_stances", "entities", "actors",
                            "evidence"}
     assert tagged["analysed"] is True and tagged["lang"] == "en"
     assert {"text": "MPA", "label": "ORG", "norm": "Motion Picture Association"} in tagged["entities"]

@@ -40,11 +40,11 @@ def read_jsonl(lines: Iterable[str]) -> list[dict[str, Any]]:
 
 def result_json(analysis: dict[str, Any] | None, lang: str | None) -> dict[str, Any]:
     if analysis is None:
-        return {"lang": lang, "analysed": False, "stance": None, "stance_score": None, "confidence": None,
+        return {"lang": lang, "analysed": False, "stance": None, "stance_score": None, "stance_confidence": None,
                 "frames": [], "frame_stances": {}, "entities": [], "actors": [], "evidence": []}
     return {
         "lang": lang, "analysed": True,
-        "stance": analysis["stance"], "stance_score": analysis["score"], "confidence": analysis["confidence"],
+        "stance": analysis["stance"], "stance_score": analysis["score"], "stance_confidence": analysis["confidence"],
         "frames": analysis["frames"], "frame_stances": analysis["frame_stances"],
         "entities": [{"text": e["text"], "label": e["label"], "norm": e["norm"]} for e in analysis["entities"]],
         "actors": analysis["actors"], "evidence": analysis["evidence"],
