@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crawler.items import Document
-from crawler.relevance import RelevanceMatcher
+from crawler.text.terms import RelevanceMatcher
 from crawler.topic import load_topic
 
 

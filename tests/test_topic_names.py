@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from crawler.cli import main
-from crawler.relevance import RelevanceMatcher
+from crawler.text.terms import RelevanceMatcher
 from crawler.topic import TopicError, load_topic
 from helpers import toml_value
 
