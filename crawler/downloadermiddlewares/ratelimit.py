@@ -5,6 +5,10 @@ forms the social APIs use: seconds until the reset (Reddit), a Unix time (Bluesk
 (Mastodon). When at most ``RATELIMIT_MIN_REMAINING`` requests remain, the host's downloader slot is held
 until the reset (at most ``BACKOFF_MAX_RETRY_AFTER`` seconds), through the back-off middleware's ``hold``:
 the same pause a 429 gets, before the 429 happens.
+
+The headers are read on Scrapy's ``response_downloaded`` signal, the moment the downloader has the
+response and before its slot starts the next request; not in ``process_response``, which runs a few event
+loop turns later, when requests from other callbacks may already have gone out despite the spent quota.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import logging
 import time
 from datetime import datetime, timezone
 
+from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.downloadermiddlewares.backoff import BackoffRetryMiddleware
@@ -47,6 +52,7 @@ class RateLimitMiddleware:
         self.crawler = crawler
         self.min_remaining = crawler.settings.getfloat("RATELIMIT_MIN_REMAINING")
         self.max_wait = crawler.settings.getfloat("BACKOFF_MAX_RETRY_AFTER")
+        crawler.signals.connect(self.response_downloaded, signal=signals.response_downloaded)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -54,7 +60,7 @@ class RateLimitMiddleware:
             raise NotConfigured("RATELIMIT_MIN_REMAINING is negative")
         return cls(crawler)
 
-    def process_response(self, request, response):
+    def response_downloaded(self, response, request, spider=None) -> None:
         remaining = next((response.headers.get(name) for name in REMAINING if response.headers.get(name)), None)
         try:
             spent = remaining is not None and float(remaining) <= self.min_remaining
@@ -70,7 +76,6 @@ class RateLimitMiddleware:
                 self.crawler.stats.inc_value("ratelimit/waits")
                 if (backoff := self._backoff()) is not None:
                     backoff.hold(request, wait)
-        return response
 
     def _backoff(self) -> BackoffRetryMiddleware | None:
         """The back-off middleware that holds hosts (None when it is switched off)."""
