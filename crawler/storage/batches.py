@@ -9,6 +9,7 @@ from typing import Any, Sequence
 
 import pyarrow as pa
 
+from crawler.storage import stories
 from crawler.storage.schema import ANALYSIS_COLUMNS, DERIVED, TABLES
 
 
@@ -55,6 +56,7 @@ def insert_derived(con, rows: dict[str, Sequence[dict[str, Any]]], only: set[str
 
 def store(con, documents, entities, filtered, errors, aliases, engagement, frames, actors) -> set[str]:
     """One crawl batch; returns the ids of documents that were new (their derived rows are kept)."""
+    clustered = stories.assign(con, documents, entities)  # each row gets its story_id
     new_ids = {row[0] for row in insert(con, "documents", documents, "RETURNING id")}
     if new_ids:  # upgraded rows: their old entities go, and a page now on topic leaves `filtered`
         con.register("stored_ids", pa.table({"id": sorted(new_ids)}))
@@ -71,6 +73,7 @@ def store(con, documents, entities, filtered, errors, aliases, engagement, frame
         con.execute(f"DELETE FROM documents WHERE id IN ({superseded})")
         con.unregister("alias_ids")
     insert(con, "errors", errors)
+    stories.update(con, [d for d in documents if d["id"] in new_ids and d["id"] in clustered], frames)
     if engagement:
         schema = TABLES["engagement"].arrow()
         con.register("snapshots", arrow(engagement, schema))

@@ -87,7 +87,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         platform      VARCHAR
         platform_id   VARCHAR
         parent_id     VARCHAR
-    """, since=5)),
+    """, since=5) + _cols("story_id BIGINT", since=6)),
     Table("entities", 1, "", _cols("""
         doc_id     VARCHAR NOT NULL
         text       VARCHAR NOT NULL
@@ -185,6 +185,64 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         key        VARCHAR NOT NULL
         created_at TIMESTAMP NOT NULL
     """)),
+    Table("stories", 6, "stories: documents.story_id, the stories table and the story index's state; alerts sent",
+          _cols("""
+        story_id     BIGINT PRIMARY KEY
+        title        VARCHAR
+        first_seen   TIMESTAMP
+        first_outlet VARCHAR
+        first_url    VARCHAR
+        last_seen    TIMESTAMP
+        documents    INTEGER NOT NULL DEFAULT 0
+        outlets      INTEGER NOT NULL DEFAULT 0
+        outlet_names VARCHAR[]
+        languages    VARCHAR[]
+        favor        INTEGER NOT NULL DEFAULT 0
+        against      INTEGER NOT NULL DEFAULT 0
+        neutral      INTEGER NOT NULL DEFAULT 0
+        scored       INTEGER NOT NULL DEFAULT 0
+        mean_stance  DOUBLE
+        frames       VARCHAR[]
+        spread_hours DOUBLE
+        updated_at   TIMESTAMP
+    """)),
+    Table("story_centroids", 6, "", _cols("""
+        story_id   BIGINT PRIMARY KEY
+        first_seen DOUBLE NOT NULL
+        last_seen  DOUBLE NOT NULL
+        n_docs     INTEGER NOT NULL
+        terms      VARCHAR[]
+        weights    FLOAT[]
+    """)),
+    Table("story_docs", 6, "", _cols("""
+        doc_id       VARCHAR PRIMARY KEY
+        story_id     BIGINT NOT NULL
+        published_at DOUBLE NOT NULL
+        n_shingles   INTEGER NOT NULL
+        minhash      UINTEGER[]
+        url          VARCHAR
+    """)),
+    Table("story_terms", 6, "", _cols("""
+        term VARCHAR PRIMARY KEY
+        df   INTEGER NOT NULL
+    """)),
+    Table("story_aliases", 6, "", _cols("""
+        merged_story_id BIGINT PRIMARY KEY
+        into_story_id   BIGINT NOT NULL
+    """)),
+    Table("story_meta", 6, "", _cols("""
+        n_docs_seen   BIGINT NOT NULL
+        next_story_id BIGINT NOT NULL
+        clock         DOUBLE NOT NULL
+        config        VARCHAR NOT NULL
+        generation    BIGINT NOT NULL
+    """)),
+    Table("alerts", 6, "", _cols("""
+        spike_id VARCHAR NOT NULL
+        channel  VARCHAR NOT NULL
+        sent_at  TIMESTAMP NOT NULL
+        message  VARCHAR
+    """), key=("spike_id", "channel")),
 )}
 
 # Tables of rows derived from a document's text by the NLP stage: replaced whenever the document is.
@@ -230,6 +288,7 @@ VIEWS: dict[str, str] = {
         SELECT CAST(COALESCE(published_at, fetched_at) AS DATE) AS day,
                source,
                count(*)                                  AS documents,
+               count(DISTINCT story_id)                  AS stories,
                count(*) FILTER (WHERE kind = 'article')  AS articles,
                count(*) FILTER (WHERE kind = 'post')     AS posts,
                count(*) FILTER (WHERE kind = 'comment')  AS comments,
@@ -266,3 +325,7 @@ VIEWS: dict[str, str] = {
         ORDER BY day, frame
     """,
 }
+
+from crawler.storage.alerts import SPIKES_SQL  # noqa: E402 (the view's SQL lives beside its rules)
+
+VIEWS["spikes"] = SPIKES_SQL

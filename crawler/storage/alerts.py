@@ -1,0 +1,184 @@
+"""The reading side of stories: the ``spikes`` view's SQL, the alerts sent, and what the report reads.
+
+Spike rules (constants below; the README's "Spikes" section explains them):
+
+- **volume**: news articles per day against the previous ``BASELINE_DAYS`` days, posts per hour against the
+  previous ``BASELINE_HOURS`` hours (periods with nothing count as 0). A period is a spike when it has at
+  least ``MIN_DOCUMENTS`` documents, more than mean + ``SIGMA`` standard deviations of its baseline and at
+  least twice the baseline mean, and its baseline covers at least half its window; the period right after
+  a spike is not a second one (spikes are at least two periods apart: two days for news).
+- **stance_shift**: the share of ``against`` among the period's documents with a stance rises by at least
+  ``SHIFT`` over the same baseline window's share, with at least ``MIN_DOCUMENTS`` stanced documents in
+  the period and in the baseline.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+BASELINE_DAYS = 14
+BASELINE_HOURS = 12
+SIGMA = 3.0
+MIN_DOCUMENTS = 5
+SHIFT = 0.3
+TOP_STORIES = 5
+
+SPIKES_SQL = f"""
+    WITH buckets AS (
+        SELECT CASE WHEN kind = 'article' THEN 'news' ELSE 'posts' END AS scope,
+               date_trunc(CASE WHEN kind = 'article' THEN 'day' ELSE 'hour' END,
+                          COALESCE(published_at, fetched_at)) AS period,
+               id, stance, story_id
+        FROM documents WHERE kind IN ('article', 'post')
+    ), bounds AS (
+        SELECT scope, min(period) AS lo, max(period) AS hi FROM buckets GROUP BY scope
+    ), series AS (
+        SELECT scope, unnest(generate_series(lo, hi, CASE WHEN scope = 'news' THEN INTERVAL 1 DAY
+                                                          ELSE INTERVAL 1 HOUR END)) AS period
+        FROM bounds
+    ), counts AS (
+        SELECT s.scope, s.period, count(b.id) AS n, count(b.stance) AS stanced,
+               count(*) FILTER (WHERE b.stance = 'against') AS against
+        FROM series s LEFT JOIN buckets b ON b.scope = s.scope AND b.period = s.period
+        GROUP BY ALL
+    ), stats AS (
+        SELECT *,
+               CASE WHEN scope = 'news' THEN avg(n) OVER wd ELSE avg(n) OVER wh END AS base,
+               CASE WHEN scope = 'news' THEN stddev_pop(n) OVER wd ELSE stddev_pop(n) OVER wh END AS sd,
+               CASE WHEN scope = 'news' THEN count(*) OVER wd ELSE count(*) OVER wh END AS prior,
+               CASE WHEN scope = 'news' THEN sum(against) OVER wd ELSE sum(against) OVER wh END AS base_against,
+               CASE WHEN scope = 'news' THEN sum(stanced) OVER wd ELSE sum(stanced) OVER wh END AS base_stanced,
+               CASE WHEN scope = 'news' THEN {BASELINE_DAYS} ELSE {BASELINE_HOURS} END AS window_len
+        FROM counts
+        WINDOW wd AS (PARTITION BY scope ORDER BY period ROWS BETWEEN {BASELINE_DAYS} PRECEDING AND 1 PRECEDING),
+               wh AS (PARTITION BY scope ORDER BY period ROWS BETWEEN {BASELINE_HOURS} PRECEDING AND 1 PRECEDING)
+    ), flagged AS (
+        SELECT *,
+               prior * 2 >= window_len AND n >= {MIN_DOCUMENTS} AND n > base + {SIGMA} * sd AND n >= 2 * base
+                   AS is_volume,
+               prior * 2 >= window_len AND stanced >= {MIN_DOCUMENTS} AND base_stanced >= {MIN_DOCUMENTS}
+                   AND against / stanced - base_against / base_stanced >= {SHIFT} AS is_shift
+        FROM stats
+    ), kept AS (
+        SELECT *, coalesce(lag(is_volume) OVER p, false) AS after_volume,
+               coalesce(lag(is_shift) OVER p, false) AS after_shift
+        FROM flagged WINDOW p AS (PARTITION BY scope ORDER BY period)
+    ), found AS (
+        SELECT scope, period, 'volume' AS kind, n AS documents, CAST(n AS DOUBLE) AS value, base AS baseline,
+               base + {SIGMA} * sd AS threshold, (n - base) / greatest(sd, 0.5) AS score
+        FROM kept WHERE is_volume AND NOT after_volume
+        UNION ALL
+        SELECT scope, period, 'stance_shift', n, against / stanced, base_against / base_stanced,
+               base_against / base_stanced + {SHIFT}, against / stanced - base_against / base_stanced
+        FROM kept WHERE is_shift AND NOT after_shift
+    ), drivers AS (
+        SELECT b.scope, b.period, b.story_id, count(*) AS n,
+               count(*) FILTER (WHERE b.stance = 'against') AS n_against, any_value(st.title) AS title
+        FROM buckets b LEFT JOIN stories st ON st.story_id = b.story_id
+        WHERE b.story_id IS NOT NULL
+        GROUP BY ALL
+    ), ranked AS (
+        SELECT f.scope, f.period, f.kind, d.story_id, d.title,
+               row_number() OVER (PARTITION BY f.scope, f.period, f.kind
+                                  ORDER BY CASE WHEN f.kind = 'volume' THEN d.n ELSE d.n_against END DESC,
+                                           d.n DESC, d.story_id) AS rank
+        FROM found f JOIN drivers d ON d.scope = f.scope AND d.period = f.period
+    ), top AS (
+        SELECT scope, period, kind, list(story_id ORDER BY rank) AS stories, list(title ORDER BY rank) AS titles
+        FROM ranked WHERE rank <= {TOP_STORIES} GROUP BY ALL
+    )
+    SELECT f.scope || ':' || f.kind || ':' || CASE WHEN f.scope = 'news' THEN strftime(f.period, '%Y-%m-%d')
+                                                       ELSE strftime(f.period, '%Y-%m-%dT%H:00') END AS spike_id,
+           f.period,
+           f.period + CASE WHEN f.scope = 'news' THEN INTERVAL 1 DAY ELSE INTERVAL 1 HOUR END AS period_end,
+           f.scope, f.kind, f.documents, round(f.value, 4) AS value, round(f.baseline, 4) AS baseline,
+           round(f.threshold, 4) AS threshold, round(f.score, 2) AS score,
+           coalesce(t.stories, []) AS stories, coalesce(t.titles, []) AS titles
+    FROM found f LEFT JOIN top t ON t.scope = f.scope AND t.period = f.period AND t.kind = f.kind
+    ORDER BY f.period, f.scope, f.kind
+"""
+
+SPIKE_COLUMNS = ("spike_id", "period", "period_end", "scope", "kind", "documents", "value", "baseline",
+                 "threshold", "score", "stories", "titles")
+
+
+def _dicts(cursor) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def pending_spikes(con, channels: list[str]) -> list[dict[str, Any]]:
+    """Spikes not yet sent on every one of ``channels``; each with ``channels`` (those it still needs),
+    ``mix`` (favor/against/neutral of its period) and ``top`` (its stories' title, first URL, documents)."""
+    spikes = _dicts(con.execute("SELECT * FROM spikes ORDER BY period, scope, kind"))
+    sent = {(s, c) for s, c in con.execute("SELECT spike_id, channel FROM alerts").fetchall()}
+    out = []
+    for spike in spikes:
+        need = [c for c in channels if (spike["spike_id"], c) not in sent]
+        if not need:
+            continue
+        kinds = ['article'] if spike["scope"] == "news" else ['post']
+        favor, against, neutral = con.execute(
+            "SELECT count(*) FILTER (WHERE stance = 'favor'), count(*) FILTER (WHERE stance = 'against'), "
+            "count(*) FILTER (WHERE stance = 'neutral') FROM documents WHERE kind = ? "
+            "AND COALESCE(published_at, fetched_at) >= ? AND COALESCE(published_at, fetched_at) < ?",
+            [kinds[0], spike["period"], spike["period_end"]]).fetchall()[0]
+        top = _dicts(con.execute(
+            "SELECT story_id, title, first_url AS url, first_outlet AS outlet, documents, outlets FROM stories "
+            "WHERE story_id IN (SELECT unnest(?::BIGINT[]))", [list(spike["stories"])]))
+        order = {sid: i for i, sid in enumerate(spike["stories"])}
+        top.sort(key=lambda s: order.get(s["story_id"], 99))
+        out.append({**spike, "channels": need, "mix": {"favor": favor, "against": against, "neutral": neutral},
+                    "top": top})
+    return out
+
+
+def record_sent(con, spike_id: str, channel: str, message: str) -> None:
+    con.execute("INSERT INTO alerts (spike_id, channel, sent_at, message) VALUES (?, ?, now()::TIMESTAMP, ?) "
+                "ON CONFLICT DO NOTHING", [spike_id, channel, message]).fetchall()
+
+
+# -- what the report reads (each a list of dicts; dates are inclusive, on the document's date) ------------
+
+_WHEN = "CAST(COALESCE(d.published_at, d.fetched_at) AS DATE)"
+
+
+def report_data(con, since, until) -> dict[str, list[dict[str, Any]]]:
+    """Everything ``seedtrack report`` draws, for documents dated ``since``..``until`` (None: open)."""
+    where = f"({_WHEN} >= $since OR $since IS NULL) AND ({_WHEN} <= $until OR $until IS NULL)"
+    p = {"since": since, "until": until}
+
+    def q(sql: str) -> list[dict[str, Any]]:
+        return _dicts(con.execute(sql, p))
+
+    return {
+        "period": q(f"SELECT min({_WHEN}) AS first, max({_WHEN}) AS last, count(*) AS documents, "
+                    f"count(DISTINCT d.story_id) AS stories FROM documents d WHERE {where}"),
+        "volume": q(f"SELECT {_WHEN} AS day, count(*) FILTER (WHERE stance = 'favor') AS favor, "
+                    "count(*) FILTER (WHERE stance = 'against') AS against, "
+                    "count(*) FILTER (WHERE stance = 'neutral') AS neutral, "
+                    "count(*) FILTER (WHERE stance IS NULL) AS unscored, count(*) AS documents "
+                    f"FROM documents d WHERE {where} GROUP BY ALL ORDER BY day"),
+        "frames": q(f"SELECT f.frame, count(*) AS documents, count(*) FILTER (WHERE f.stance = 'favor') AS favor, "
+                    "count(*) FILTER (WHERE f.stance = 'against') AS against, round(2.0 * least("
+                    "count(*) FILTER (WHERE f.stance = 'favor'), count(*) FILTER (WHERE f.stance = 'against')) "
+                    f"/ count(*), 4) AS controversy FROM frames f JOIN documents d ON d.id = f.doc_id "
+                    f"WHERE {where} GROUP BY ALL ORDER BY controversy DESC, documents DESC"),
+        "spikes": q("SELECT spike_id, CAST(period AS DATE) AS day, period, scope, kind, documents, value, "
+                    "baseline, score, titles FROM spikes WHERE (CAST(period AS DATE) >= $since OR $since IS NULL) "
+                    "AND (CAST(period AS DATE) <= $until OR $until IS NULL) ORDER BY period"),
+        "stories": q(f"SELECT s.story_id, s.title, s.first_seen, s.first_outlet, s.first_url, s.spread_hours, "
+                     "s.outlets, s.favor, s.against, s.neutral, s.mean_stance, count(*) AS documents "
+                     f"FROM documents d JOIN stories s ON s.story_id = d.story_id WHERE {where} "
+                     "GROUP BY ALL ORDER BY documents DESC, s.outlets DESC, s.first_seen LIMIT 10"),
+        "actors": q(f"SELECT a.actor, a.stance, count(*) AS mentions, round(avg(a.score), 3) AS score, "
+                    "arg_max(a.evidence, abs(a.score)) AS quote FROM actors a JOIN documents d ON d.id = a.doc_id "
+                    f"WHERE {where} AND a.stance IN ('favor', 'against') GROUP BY ALL "
+                    "ORDER BY a.stance DESC, mentions DESC, a.actor LIMIT 24"),
+        "mix": q(f"SELECT coalesce(d.platform, d.site, d.source) AS outlet, d.kind, count(*) AS documents "
+                 f"FROM documents d WHERE {where} GROUP BY ALL ORDER BY documents DESC LIMIT 14"),
+        "engagement": q(f"SELECT {_WHEN} AS day, count(*) AS posts, coalesce(sum(e.likes), 0) AS likes, "
+                        "coalesce(sum(e.reposts), 0) AS reposts, coalesce(sum(e.replies), 0) AS replies "
+                        "FROM documents d JOIN engagement_latest e ON e.doc_id = d.id "
+                        f"WHERE {where} GROUP BY ALL ORDER BY day"),
+    }

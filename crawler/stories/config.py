@@ -1,0 +1,51 @@
+"""Story clustering settings (StoryConfig) and the in-memory story and document records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class StoryConfig:
+    window_days: float = 7.0
+    dup_jaccard: float = 0.5
+    dup_containment: float = 0.7     # on the 64-perm estimate (noisy: 0.8 true ~ 0.7-0.9 estimated)
+    dup_min_shingles: int = 20      # containment only counts when the smaller doc has this many shingles
+    cos_threshold: float = 0.30
+    min_shared: int = 3             # rare terms shared by document and centroid
+    rare_df_frac: float = 0.02
+    rare_df_min: int = 5
+    ent_boost: float = 1.0          # weight of the extra "@term" entity dimensions
+    ent_min_cos: float = 0.0        # cosine on the entity dimensions alone must reach this
+    ent_heuristic: str = "auto"     # capitalised-token entities: "auto" = only when no entities are given
+    num_boost: float = 1.2
+    lead_boost: float = 1.3
+    lead_tokens: int = 60
+    idf_power: float = 1.0          # weights use idf ** idf_power (>1 favours rare, event-specific terms)
+    score: str = "centroid"         # "centroid": cosine to the centroid; "average": mean cosine to members
+    avg_min: float = 0.0            # extra gate: mean cosine to the members (dot / n_docs) >= avg_min
+    merge: bool = False             # after a join, merge the story into a similar one (score >= cos_threshold)
+    centroid_terms: int = 200
+    post_terms: int = 20
+    query_terms: int = 20
+    max_scan: int = 200
+    max_candidates: int = 30
+
+
+class _Story:
+    __slots__ = ("sid", "first_seen", "last_seen", "n_docs", "ids", "wts", "posted")
+
+    def __init__(self, sid, t):
+        self.sid, self.first_seen, self.last_seen, self.n_docs = sid, t, t, 0
+        self.ids = np.zeros(0, np.int32)
+        self.wts = np.zeros(0, np.float32)
+        self.posted: set = set()
+
+
+class _Doc:
+    __slots__ = ("story", "t", "n_sh", "sig")
+
+    def __init__(self, story, t, n_sh, sig):
+        self.story, self.t, self.n_sh, self.sig = story, t, n_sh, sig
