@@ -286,6 +286,7 @@ class ScheduleDaemon:
         if code == 0:
             logger.info("%s: crawl finished", name)
             self._set_health(name, failures=0, paused_reason=None)
+            self._check_alerts(name)
             return
         failures += 1
         how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
@@ -298,6 +299,18 @@ class ScheduleDaemon:
             self._set_health(name, failures=failures, paused_reason=reason)
         else:
             self._set_health(name, failures=failures, paused_reason=None)
+
+    def _check_alerts(self, name: str) -> None:
+        """After a crawl, when the topic file has [alerts]: send the spikes not sent yet (as `seedtrack alerts`)."""
+        from crawler.analysis.alerts import channels_of, send_alerts
+
+        if not channels_of(self.topic):
+            return
+        try:
+            sent = send_alerts(self.database, channels_of(self.topic))
+            logger.info("%s: alerts checked after its crawl, %d sent", name, len(sent))
+        except Exception as exc:  # an unreachable webhook or mail server must not stop the daemon
+            logger.error("%s: alerts after its crawl failed: %s", name, exc)
 
     def _failures(self, name: str) -> int:
         return jobs.failures(self.database, name) or 0

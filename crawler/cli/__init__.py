@@ -1,4 +1,4 @@
-"""The ``seedtrack`` command line: crawl, demo, sql, export, sources, schedule, status, tag, eval, retag. A thin layer over the library modules."""
+"""The ``seedtrack`` command line: crawl, demo, sql, export, sources, schedule, status, tag, eval, retag, restory, alerts, report. A thin layer over the library modules."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from crawler.storage import DEFAULT_DB, Database
 from crawler.errors import UserError
+from crawler.cli.analysis import add_commands as add_analysis_commands
 from crawler.cli.output import FORMATS, write_rows
 from crawler.app.overrides import parse_overrides, project_scrapy_settings
 from crawler.topic import Source, load_topic
@@ -273,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     rt.add_argument("--batch-size", type=int, default=64, help="documents per batch and transaction (default 64)")
     rt.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     rt.set_defaults(func=cmd_retag)
+    add_analysis_commands(commands)
     return parser
 
 

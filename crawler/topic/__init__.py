@@ -31,6 +31,8 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
     "terms": {"include": (tuple, REQUIRED), "exclude": (tuple, ()), "search": (tuple, None)},
     "crawl": {"user_agent": (str, None), "contact": (str, None), "allow_private": (tuple, ())},
     "privacy": {"pseudonymise": (bool, False)},
+    "alerts": {"webhook": (str, None), "email_to": (tuple, ()), "email_from": (str, None), "smtp": (str, None),
+               "smtp_user": (str, None), "smtp_starttls": (bool, False)},
     "entity": {"name": (str, REQUIRED), "label": (str, REQUIRED), "aliases": (tuple, ()), "role": (str, "other")},
     "frame": {"name": (str, REQUIRED), "cues": (tuple, REQUIRED), "description": (str, "")},
     "source": {"name": (str, REQUIRED), "kind": (str, REQUIRED), "url": (str, REQUIRED), "interval": (str, None),
@@ -106,6 +108,7 @@ class Topic:
     languages: tuple[str, ...] = ("en",)
     pseudonymise: bool = False  # [privacy].pseudonymise: social authors stored as keyed hashes
     frames: tuple[Frame, ...] = ()  # [[frame]]: the controversies a text is sorted into
+    alerts: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))  # [alerts]: where spikes go
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False)  # the parsed TOML
 
     def source(self, name: str) -> Source:
@@ -245,6 +248,7 @@ class _Reader:
                      sources=tuple(self.sources(search)), user_agent=crawl["user_agent"], contact=crawl["contact"],
                      allow_private=crawl["allow_private"],
                      languages=topic["languages"], pseudonymise=privacy["pseudonymise"], frames=self.frames(),
+                     alerts=MappingProxyType(self.tables("alerts")[0][0]),
                      raw=MappingProxyType(self.data))
 
     def entities(self) -> tuple[Entity, ...]:
