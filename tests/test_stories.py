@@ -121,8 +121,9 @@ def test_story_index_window_and_state_rows():
     ix = StoryIndex()
     a = ix.add("a", text, "Studios sue", "2026-03-01T10:00:00Z", "x.example")
     assert ix.add("b", "WIRE - " + text + " Subscribe.", "Studios sue ByteDance", "2026-03-01T11:00:00Z") == a
+    assert {r[0] for r in ix.pop_changes()["story_doc"]} == {"a", "b"}
     assert ix.add("c", text, "Studios sue (weeks later)", "2026-04-20T10:00:00Z") != a  # outside the window
     changes = ix.pop_changes()
-    assert {r[0] for r in changes["story_doc"]} == {"a", "b", "c"}
+    assert {r[0] for r in changes["story_doc"]} == {"c"} and ix.story_of("a") is None  # a, b left memory
     again = StoryIndex.load_recent(changes)
     assert again.add("d", text + " More.", "Studios", "2026-04-20T12:00:00Z") == ix.story_of("c")

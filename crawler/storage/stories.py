@@ -173,6 +173,7 @@ def assign(con, documents: Sequence[dict[str, Any]], entities: Sequence[dict[str
             continue
         doc["story_id"] = stories_of[doc["id"]] = _cluster(ix, doc, ents.get(doc["id"], ()), stories_of, lookup)
         fresh.add(doc["id"])
+        changes.take(ix)  # after each document: one far newer evicts older ones from memory, rows and all
     changes.take(ix)
     changes.write(con, generation + 1)
     _CACHE[_path(con)] = (generation + 1, ix)
