@@ -17,9 +17,13 @@ import time
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
+from scrapy import signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.utils.asyncio import call_later
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
+
+from crawler.compat import hold_downloader_slot
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +48,12 @@ def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) 
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
+    @classmethod
+    def from_crawler(cls, crawler):
+        middleware = super().from_crawler(crawler)
+        crawler.signals.connect(middleware.response_downloaded, signal=signals.response_downloaded)
+        return middleware
+
     def __init__(self, settings):
         super().__init__(settings)
         self.base_delay = settings.getfloat("BACKOFF_BASE_DELAY")
@@ -51,7 +61,17 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.max_retry_after = settings.getfloat("BACKOFF_MAX_RETRY_AFTER")
         self._release_at: dict[str, float] = {}  # downloader slot key -> monotonic time its hold ends
 
+    def response_downloaded(self, response, request, spider=None) -> None:
+        """A 429/503's Retry-After holds the host the moment the downloader has the response, before its slot
+        starts the next request (``process_response`` runs a few event-loop turns later)."""
+        if response.status in RETRY_AFTER_STATUSES and not request.meta.get("dont_retry", False):
+            wait = retry_after_seconds(response.headers.get("Retry-After"))
+            if wait and wait <= self.max_retry_after:
+                self.hold(request, wait)
+                request.meta["backoff_held"] = True
+
     def process_response(self, request, response):
+        held = request.meta.pop("backoff_held", False)  # the host is held already (response_downloaded)
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
         wait = None
@@ -64,39 +84,28 @@ class BackoffRetryMiddleware(RetryMiddleware):
                 return response
             if wait is not None:
                 self.crawler.stats.inc_value("backoff/retry_after")
-        return self._retry_later(request, response_status_message(response.status), wait) or response
+        return self._retry_later(request, response_status_message(response.status), wait, held) or response
 
     def process_exception(self, request, exception):
         if isinstance(exception, self.exceptions_to_retry) and not request.meta.get("dont_retry", False):
             return self._retry_later(request, exception, None)
         return None
 
-    def _retry_later(self, request, reason, wait: float | None):
+    def _retry_later(self, request, reason, wait: float | None, held: bool = False):
         retry = self._retry(request, reason)
         if retry is None:
             return None
         if wait is None:
             attempt = retry.meta.get("retry_times", 1)
             wait = min(self.max_delay, self.base_delay * 2 ** (attempt - 1)) * random.uniform(1.0, 1.2)  # noqa: S311
-        if wait > 0:
+        if wait > 0 and not held:
             self.hold(request, wait)
         return retry
 
     def hold(self, request, seconds: float) -> None:
         """Let no request of ``request``'s downloader slot start for ``seconds``."""
-        downloader = self.crawler.engine.downloader
-        key = request.meta.get("download_slot") or downloader.get_slot_key(request)
-        slot = downloader.slots.get(key)
-        if slot is None:
-            return
-        release_at = time.monotonic() + seconds
-        if slot.latercall is not None and self._release_at.get(key, 0) >= release_at:
-            return  # already held at least as long
-        if slot.latercall is not None:
-            slot.latercall.cancel()
-        self._release_at[key] = release_at
-        self.crawler.stats.inc_value("backoff/waits")
-        self.crawler.stats.inc_value("backoff/seconds", round(seconds, 3))
-        logger.info("holding requests to %s for %.1fs before retrying %s", key, seconds, request.url)
-        # The downloader processes a slot's queue again when its latercall fires (as after DOWNLOAD_DELAY).
-        slot.latercall = call_later(seconds, downloader._latercall, slot)
+        if hold_downloader_slot(self.crawler, request, seconds, call_later, self._release_at, time.monotonic()):
+            self.crawler.stats.inc_value("backoff/waits")
+            self.crawler.stats.inc_value("backoff/seconds", round(seconds, 3))
+            logger.info("holding requests to %s for %.1fs before retrying %s", urlparse_cached(request).netloc,
+                        seconds, request.url)
