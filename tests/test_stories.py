@@ -5,32 +5,21 @@ view, and ``restory`` giving the same partition. Also the StoryIndex on its own.
 
 from __future__ import annotations
 
-from contextlib import ExitStack
 from datetime import date
 
 import pytest
 
-from crawler.demo.replay.server import ReplayServer
-from crawler.demo.replay.site import build_site
-from crawler.demo.replay.storyset import add_story_cases
+from crawler.demo.replay.storyset import serve_story_site, story_sources
 from crawler.stories import StoryIndex
 from helpers import FAST, rows, run_cli, site_sources, write_topic
 
 
-def crawl_story_site(tmp_path, nlp: bool = False):
-    """(db, cases) after one crawl of the replay site's news sources and the four outlets' feeds."""
-    root = tmp_path / "site"
-    manifest = build_site(root, articles=40)
-    cases = add_story_cases(root)
-    with ExitStack() as stack:
-        servers = [stack.enter_context(ReplayServer(root, host=host)) for host in cases["outlet_hosts"]]
-        sources = site_sources(servers[0], manifest) + [
-            {"name": s["name"], "kind": "feed", "url": servers[i].url + s["path"], "download_delay": 0, "follow": "all"}
-            for i, s in enumerate(cases["sources"])]
-        topic = write_topic(tmp_path / "topic.toml", sources)
+def crawl_story_site(tmp_path):
+    """(db, cases) after one crawl (NLP off) of the replay site's news sources and the four outlets' feeds."""
+    with serve_story_site(tmp_path / "site") as (servers, manifest, cases):
+        topic = write_topic(tmp_path / "topic.toml", site_sources(servers[0], manifest) + story_sources(servers, cases))
         db = tmp_path / "stories.duckdb"
-        options = FAST if not nlp else tuple(o for o in FAST if o != "NLP_ENABLED=false")[:-1]
-        result = run_cli("crawl", "--topic", topic, "--db", db, *options, timeout=400)
+        result = run_cli("crawl", "--topic", topic, "--db", db, *FAST, timeout=400)
         assert result.returncode == 0, result.stderr[-3000:]
     return db, cases
 

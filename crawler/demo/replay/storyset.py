@@ -12,10 +12,12 @@ not real news. Returns the cases (also written to ``root/_stories.json``).
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from html import escape
 from pathlib import Path
+from typing import Iterator
 
 SPIKE_DAY = datetime(2026, 3, 24, tzinfo=timezone.utc)
 OUTLET_HOSTS = ("127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4")
@@ -145,3 +147,22 @@ def add_story_cases(root: Path) -> dict:
                         for n in feeds]
     (root / "_stories.json").write_text(json.dumps(cases, indent=1), encoding="utf-8")
     return cases
+
+
+@contextmanager
+def serve_story_site(root: Path, articles: int = 40) -> Iterator[tuple[list, dict, dict]]:
+    """Build the replay site with its story cases in ``root`` and serve it on each outlet's host:
+    yields (servers, the site's manifest, the story cases); ``servers[0]`` is the site's own 127.0.0.1."""
+    from .server import ReplayServer
+    from .site import build_site
+
+    manifest = build_site(root, articles=articles)
+    cases = add_story_cases(root)
+    with ExitStack() as stack:
+        yield [stack.enter_context(ReplayServer(root, host=host)) for host in OUTLET_HOSTS], manifest, cases
+
+
+def story_sources(servers: list, cases: dict) -> list[dict]:
+    """``[[source]]`` tables (as dicts) of the four outlets' feeds on their servers."""
+    return [{"name": s["name"], "kind": "feed", "url": servers[i].url + s["path"], "download_delay": 0,
+             "follow": "all"} for i, s in enumerate(cases["sources"])]

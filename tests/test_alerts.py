@@ -1,0 +1,122 @@
+"""``seedtrack alerts`` on a real crawl of the replay site's story cases: ``--dry-run`` lists the spike day, a
+real ``--webhook`` run POSTs it (Slack-compatible JSON) to a local HTTP server once and a second run sends
+nothing, and the topic file's ``[alerts]`` e-mail goes through a real local SMTP server (aiosmtpd), once."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from email import message_from_bytes
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from crawler.demo.replay.storyset import serve_story_site, story_sources
+from helpers import FAST, rows, run_cli, site_sources, write_topic
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("alerts")
+    with serve_story_site(tmp / "site") as (servers, manifest, cases):
+        topic = write_topic(tmp / "topic.toml", site_sources(servers[0], manifest) + story_sources(servers, cases))
+        db = tmp / "alerts.duckdb"
+        result = run_cli("crawl", "--topic", topic, "--db", db, *FAST, timeout=400)
+        assert result.returncode == 0, result.stderr[-3000:]
+    return tmp, db, topic, cases
+
+
+class Recorder(BaseHTTPRequestHandler):
+    posts: list = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).posts.append((self.path, self.headers["Content-Type"], json.loads(body)))
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def webhook():
+    Recorder.posts = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/hooks/T000/B000", Recorder.posts
+    server.shutdown()
+
+
+def test_dry_run_lists_the_spike_and_sends_nothing(crawled):
+    _, db, topic, cases = crawled
+    result = run_cli("alerts", "--db", db, "--topic", topic, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert f"news:volume:{cases['spike_day']}" in result.stdout
+    assert cases["wire"][0]["title"] in result.stdout and "against a baseline of" in result.stdout
+    assert rows(db, "SELECT count(*) AS n FROM alerts")[0]["n"] == 0
+
+
+def test_webhook_sends_each_spike_once(crawled, webhook):
+    _, db, topic, cases = crawled
+    url, posts = webhook
+    first = run_cli("alerts", "--db", db, "--topic", topic, "--webhook", url)
+    assert first.returncode == 0, first.stderr
+    spike_ids = [r["spike_id"] for r in rows(db, "SELECT spike_id FROM spikes")]
+    assert len(posts) == len(spike_ids) >= 1
+    path, content_type, payload = next(p for p in posts if cases["spike_day"] in p[2]["text"])
+    assert path == "/hooks/T000/B000" and content_type == "application/json"
+    assert cases["wire"][0]["title"] in payload["text"] and "favor" in payload["text"]
+    assert payload["blocks"][0]["type"] == "section" and "/wire/o1/" in payload["blocks"][1]["text"]["text"]
+    sent = rows(db, "SELECT spike_id, channel FROM alerts ORDER BY spike_id")
+    assert sent == sorted({"spike_id": s, "channel": "webhook"} for s in spike_ids) or \
+        sorted(r["spike_id"] for r in sent) == sorted(spike_ids)
+    second = run_cli("alerts", "--db", db, "--topic", topic, "--webhook", url)
+    assert second.returncode == 0, second.stderr
+    assert "sent 0 alerts" in second.stdout and len(posts) == len(spike_ids)  # nothing repeats
+
+
+def test_email_through_a_local_smtp_server(crawled):
+    from aiosmtpd.controller import Controller
+
+    tmp, db, topic, cases = crawled
+
+    class Inbox:
+        mails: list = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.mails.append((envelope.mail_from, envelope.rcpt_tos, envelope.content))
+            return "250 Message accepted for delivery"
+
+    with socket.socket() as probe:  # a free port (the controller checks its own port by connecting to it)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        mailing = tmp / "mailing.toml"
+        mailing.write_text(topic.read_text(encoding="utf-8").replace(
+            "\n[[source]]", f'\n[alerts]\nemail_to = ["desk@example.org"]\nemail_from = "seedtrack@example.org"\n'
+                            f'smtp = "127.0.0.1:{port}"\n\n[[source]]', 1), encoding="utf-8")
+        for _ in range(2):
+            result = run_cli("alerts", "--db", db, "--topic", mailing)
+            assert result.returncode == 0, result.stderr
+    finally:
+        controller.stop()
+    assert len(inbox.mails) == 1  # the second run had nothing new
+    sender, recipients, content = inbox.mails[0]
+    mail = message_from_bytes(content)
+    assert sender == "seedtrack@example.org" and recipients == ["desk@example.org"]
+    assert "spike" in mail["Subject"]
+    assert cases["wire"][0]["title"] in mail.get_payload(decode=True).decode()
+    assert rows(db, "SELECT count(*) AS n FROM alerts WHERE channel = 'email'")[0]["n"] >= 1
+
+
+def test_alerts_without_a_channel_is_one_clean_error(crawled):
+    _, db, topic, _ = crawled
+    result = run_cli("alerts", "--db", db, "--topic", topic)
+    assert result.returncode == 2
+    assert result.stderr.startswith("seedtrack: error: no alert channel")
