@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 
 from scrapy.http import Response
 
+from crawler.parsers import bluesky
+from crawler.parsers.posts import ApiError
 from crawler.spiders.social import SocialSpider
 
 PAGE_SIZE = 100
@@ -56,30 +58,25 @@ class BlueskySpider(SocialSpider):
         data = self.json_body(response)
         if data is None:
             return
-        if not isinstance(data, dict) or not isinstance(data.get("posts"), list):
-            self.failed_queries.add(query)
-            self.record_error(response.url, "searchPosts did not return a posts list")
+        try:
+            found = bluesky.parse_search(data, pseudonymised=bool(self.key))
+        except ApiError as exc:
+            self.query_failed(response, query, str(exc))
             return
-        reached_window = False
-        for view in data["posts"]:
-            record = view.get("record") if isinstance(view, dict) else None
-            if not isinstance(record, dict) or not isinstance(view.get("author"), dict):
-                self.crawler.stats.inc_value("social/deleted")
-                continue
-            if self.older_than_window(query, record.get("createdAt")):
-                reached_window = True
-                continue
-            yield from self.post_view(query, view, record, response.url)
-        if data.get("cursor") and data["posts"] and not reached_window and page < self.max_pages:
-            yield self.search_request(query, data["cursor"], page + 1)
+        if found.deleted:
+            self.crawler.stats.inc_value("social/deleted", found.deleted)
+        posts, reached_window = self.in_window(query, found.posts)
+        for post in posts:
+            yield from self.post(post, query=query, found_via=response.url)
+        if self.more_pages(page, found.next, found.items, reached_window):
+            yield self.search_request(query, found.next, page + 1)
 
     def authenticate(self, response: Response, query: str, cursor: str | None, page: int):
         handle, password = self.env("BLUESKY_HANDLE"), self.env("BLUESKY_APP_PASSWORD")
         if self.token or not (handle and password):
-            self.failed_queries.add(query)
             hint = "the app password was refused" if self.token else \
                 "set BLUESKY_HANDLE and BLUESKY_APP_PASSWORD to search with an app password"
-            self.record_error(response.url, f"HTTP {response.status}: Bluesky asks for authentication; {hint}")
+            self.query_failed(response, query, f"HTTP {response.status}: Bluesky asks for authentication; {hint}")
             return
         if self.waiting is not None:
             self.waiting.append((query, cursor, page))
@@ -100,34 +97,3 @@ class BlueskySpider(SocialSpider):
             return
         for query, cursor, page in waiting:  # the same URL again, now with the token
             yield self.search_request(query, cursor, page, again=True)
-
-    def post_view(self, query: str, view: dict, record: dict, found_via: str):
-        author, uri = view["author"], str(view.get("uri", ""))
-        did, rkey = uri.removeprefix("at://").split("/")[0], uri.rsplit("/", 1)[-1]
-        profile = did if self.key else (author.get("handle") or did)  # pseudonymised: no handle in the link
-        parent = ((record.get("reply") or {}).get("parent") or {}).get("uri")
-        langs = record.get("langs") or []
-        yield from self.post(
-            query=query, platform_id=uri, url=f"https://bsky.app/profile/{profile}/post/{rkey}",
-            kind="comment" if parent else "post", text=record.get("text"), created=record.get("createdAt"),
-            author=author.get("handle"), parent=parent, lang=langs[0] if langs else None, found_via=found_via,
-            engagement={"likes": view.get("likeCount"), "reposts": view.get("repostCount"),
-                        "replies": view.get("replyCount")},
-            links=_links(record) + _links(view),
-        )
-
-
-def _links(node: dict) -> list[str]:
-    """Links of a post record's facets and of a link card (``app.bsky.embed.external``)."""
-    links = [feature.get("uri") for facet in _dicts(node.get("facets")) for feature in _dicts(facet.get("features"))
-             if str(feature.get("$type", "")).endswith("#link") and feature.get("uri")]
-    embed = node.get("embed") if isinstance(node.get("embed"), dict) else {}
-    media = embed.get("media") if isinstance(embed.get("media"), dict) else {}  # a list in some clients' records
-    for external in (embed.get("external"), media.get("external")):
-        if isinstance(external, dict) and isinstance(external.get("uri"), str):
-            links.append(external["uri"])
-    return links
-
-
-def _dicts(value) -> list[dict]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []

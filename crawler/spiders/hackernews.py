@@ -13,10 +13,11 @@ from urllib.parse import urlencode
 
 from scrapy.http import Response
 
-from crawler.spiders.social import SocialSpider, html_links, html_to_text
+from crawler.parsers import hackernews
+from crawler.parsers.posts import ApiError
+from crawler.spiders.social import SocialSpider
 
 PAGE_SIZE = 100
-ITEM_URL = "https://news.ycombinator.com/item?id="
 
 
 class HackerNewsSpider(SocialSpider):
@@ -40,33 +41,12 @@ class HackerNewsSpider(SocialSpider):
         data = self.json_body(response)
         if data is None:
             return
-        if not isinstance(data, dict) or not isinstance(data.get("hits"), list):
-            self.failed_queries.add(query)
-            self.record_error(response.url, "Algolia did not return a hits list")
+        try:
+            hits = hackernews.parse_search(data, page)
+        except ApiError as exc:
+            self.query_failed(response, query, str(exc))
             return
-        for hit in data["hits"]:
-            if not isinstance(hit, dict) or not hit.get("objectID"):
-                continue
-            yield from self.hit(query, hit, response.url)
-        if data["hits"] and page + 1 < int(data.get("nbPages") or 0) and page + 1 < self.max_pages:
-            yield self.search_request(query, page + 1)
-
-    def hit(self, query: str, hit: dict, found_via: str):
-        tags = hit.get("_tags") or []
-        item_id = str(hit["objectID"])
-        common = {"query": query, "platform_id": item_id, "url": ITEM_URL + item_id, "created": hit.get("created_at_i")
-                  or hit.get("created_at"), "author": hit.get("author"), "found_via": found_via}
-        if "comment" in tags:
-            yield from self.post(
-                **common, kind="comment", title=hit.get("story_title"), text=html_to_text(hit.get("comment_text")),
-                parent=str(hit["parent_id"]) if hit.get("parent_id") else None,
-                engagement={"likes": hit.get("points")}, links=html_links(hit.get("comment_text")),
-            )
-        else:
-            story_text = html_to_text(hit.get("story_text"))
-            text = "\n\n".join(p for p in (hit.get("title"), story_text) if p)
-            yield from self.post(
-                **common, kind="post", title=hit.get("title"), text=text,
-                engagement={"score": hit.get("points"), "replies": hit.get("num_comments")},
-                links=[hit.get("url"), *html_links(hit.get("story_text"))],
-            )
+        for post in hits.posts:
+            yield from self.post(post, query=query, found_via=response.url)
+        if hits.next and page + 1 < self.max_pages:
+            yield self.search_request(query, int(hits.next))

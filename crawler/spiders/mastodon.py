@@ -13,15 +13,17 @@ to learn its ``uri`` (the parent is stored too, when on topic); a deleted parent
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from urllib.parse import urlencode, urlsplit
 
 from scrapy.http import Response
 
-from crawler.spiders.social import SocialSpider, html_links, html_to_text
+from crawler.parsers import mastodon
+from crawler.parsers.posts import ApiError
+from crawler.spiders.social import SocialSpider
 
 PAGE_SIZE = 40
 GONE = [404, 410]
-_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 
 
 class MastodonSpider(SocialSpider):
@@ -50,71 +52,54 @@ class MastodonSpider(SocialSpider):
 
     def parse_timeline(self, response: Response, instance: str, page: int):
         query = response.meta["query"]
-        statuses = self.json_body(response)
-        if statuses is None:
+        data = self.json_body(response)
+        if data is None:
             return
-        if not isinstance(statuses, list):
-            self.failed_queries.add(query)
-            self.record_error(response.url, "the tag timeline is not a list of statuses")
+        try:
+            timeline = mastodon.parse_timeline(data, instance, pseudonymised=bool(self.key))
+        except ApiError as exc:
+            self.query_failed(response, query, str(exc))
             return
-        reached_window = False
+        statuses, _ = self.in_window(query, timeline.posts, when=lambda status: status.listed_at)
         for status in statuses:
-            if isinstance(status, dict) and self.older_than_window(query, status.get("created_at")):
-                reached_window = True
-                continue
             yield from self.status(query, instance, status, response.url)
-        link = response.headers.get("Link", b"").decode("latin-1")
-        if (found := _NEXT.search(link)) and statuses and not reached_window and page < self.max_pages:
-            yield self.api_request(found[1], self.parse_timeline, query, cb_kwargs={"instance": instance, "page": page + 1})
+        next_url = mastodon.next_link(response.headers.get("Link", b"").decode("latin-1"))
+        if self.more_pages(page, next_url, timeline.items, self.older_than_window(query, timeline.oldest)):
+            yield self.api_request(next_url, self.parse_timeline, query,
+                                   cb_kwargs={"instance": instance, "page": page + 1})
 
     def parse_search(self, response: Response, offset: int, token: str):
         query = response.meta["query"]
         data = self.json_body(response)
         if data is None:
             return
-        statuses = data.get("statuses") if isinstance(data, dict) else None
-        if not isinstance(statuses, list):
-            self.failed_queries.add(query)
-            self.record_error(response.url, "the search answer has no statuses list")
+        try:
+            found = mastodon.parse_search(data, self.base_url, pseudonymised=bool(self.key))
+        except ApiError as exc:
+            self.query_failed(response, query, str(exc))
             return
-        for status in statuses:
+        for status in found.posts:
             yield from self.status(query, self.base_url, status, response.url)
-        if len(statuses) >= PAGE_SIZE and offset // PAGE_SIZE + 1 < self.max_pages:
+        if found.items >= PAGE_SIZE and offset // PAGE_SIZE + 1 < self.max_pages:
             yield self.search_request(query.removeprefix("search:"), offset + PAGE_SIZE, token)
 
-    def status(self, query: str | None, instance: str, status, found_via: str, parent: str | None = None,
-               resolved: bool = False):
-        """The status as a document; a reply waits until its parent's uri is known (``resolved``)."""
-        if not isinstance(status, dict) or not status.get("uri"):
-            return
-        status = status.get("reblog") or status
-        if status.get("in_reply_to_id") and not resolved:  # learn the parent's uri first
-            url = f"{instance}/api/v1/statuses/{status['in_reply_to_id']}"
+    def status(self, query: str | None, instance: str, status: mastodon.Status, found_via: str):
+        """The status as a document; a reply waits until its parent's uri is known."""
+        if status.reply_to:  # learn the parent's uri first
+            url = f"{instance}/api/v1/statuses/{status.reply_to}"
             yield self.api_request(url, self.parse_parent, query or "", meta={"handle_httpstatus_list": GONE},
                                    cb_kwargs={"reply": status, "instance": instance, "found_via": found_via,
                                               "reply_query": query})
             return
-        account = status.get("account") or {}
-        acct = account.get("acct")
-        if acct and "@" not in acct:
-            acct = f"{acct}@{urlsplit(instance).netloc}"
-        card = status.get("card") or {}
-        text = "\n\n".join(p for p in (status.get("spoiler_text"), html_to_text(status.get("content"))) if p)
-        url = f"{instance}/api/v1/statuses/{status.get('id')}" if self.key else (status.get("url") or status["uri"])
-        yield from self.post(
-            query=query, platform_id=status["uri"], url=url, kind="comment" if status.get("in_reply_to_id") else "post",
-            text=text, created=status.get("created_at"), author=acct, parent=parent, lang=status.get("language"),
-            found_via=found_via, engagement={"likes": status.get("favourites_count"),
-                                             "reposts": status.get("reblogs_count"),
-                                             "replies": status.get("replies_count")},
-            links=[*html_links(status.get("content")), *([card["url"]] if card.get("url") else [])],
-        )
+        yield from self.post(status, query=query, found_via=found_via)
 
-    def parse_parent(self, response: Response, reply: dict, instance: str, found_via: str, reply_query: str | None):
-        parent = self.json_body(response) if response.status not in GONE else None
+    def parse_parent(self, response: Response, reply: mastodon.Status, instance: str, found_via: str,
+                     reply_query: str | None):
+        data = self.json_body(response) if response.status not in GONE else None
         if response.status in GONE:
             self.crawler.stats.inc_value("social/deleted")
-        uri = parent.get("uri") if isinstance(parent, dict) else None
-        if uri:  # the parent itself, stored when on topic (its own parent is not looked up)
-            yield from self.status(None, instance, parent, found_via, resolved=True)
-        yield from self.status(reply_query, instance, reply, found_via, parent=uri, resolved=True)
+        parent = mastodon.parse_status(data, instance, pseudonymised=bool(self.key))
+        if parent is not None:  # the parent itself, stored when on topic (its own parent is not looked up)
+            yield from self.post(parent, query=None, found_via=found_via)
+        uri = data.get("uri") if parent is not None else None  # the status answered, not what it may boost
+        yield from self.post(replace(reply, parent=uri), query=reply_query, found_via=found_via)

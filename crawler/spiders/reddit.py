@@ -18,9 +18,10 @@ from urllib.parse import urlencode
 
 from scrapy.http import Response
 
-from crawler.spiders.social import SocialSpider, html_links
+from crawler.parsers import reddit
+from crawler.parsers.posts import ApiError
+from crawler.spiders.social import SocialSpider
 
-DELETED = ("[deleted]", "[removed]")
 PAGE_SIZE = 100
 
 
@@ -78,75 +79,37 @@ class RedditSpider(SocialSpider):
         data = self.json_body(response)
         if data is None:
             return
-        if not (isinstance(data, dict) and data.get("kind") == "Listing"):
-            self.failed_queries.add(query)
-            self.record_error(response.url, "Reddit did not return a Listing")
+        try:
+            listing = reddit.parse_listing(data)
+        except ApiError as exc:
+            self.query_failed(response, query, str(exc))
             return
-        children = [c.get("data") or {} for c in data["data"].get("children") or [] if c.get("kind") == "t3"]
-        reached_window = False
-        for post in children:
-            if self.older_than_window(query, post.get("created_utc")):
-                reached_window = True
-                continue
+        posts, reached_window = self.in_window(query, listing.posts)
+        for post in posts:
             yield from self.submission(query, post, response.url)
-        after = data["data"].get("after")
-        if after and children and not reached_window and page < self.max_pages:
-            yield self.listing_request(query, path, {k: v for k, v in params.items() if k != "after"}, after, page + 1)
+        if self.more_pages(page, listing.next, listing.items, reached_window):
+            yield self.listing_request(query, path, {k: v for k, v in params.items() if k != "after"}, listing.next,
+                                       page + 1)
 
-    def submission(self, query: str, post: dict, found_via: str) -> Iterator[Any]:
-        text = "\n\n".join(p for p in (post.get("title"), post.get("selftext")) if p and p not in DELETED)
-        if post.get("selftext") in DELETED or post.get("removed_by_category"):
-            self.crawler.stats.inc_value("social/deleted")
-            text = ""
-        links = [post.get("url_overridden_by_dest") or post.get("url")] if not post.get("is_self") else []
-        yield from self.post(
-            query=query, platform_id=post.get("name") or f"t3_{post.get('id')}", url=self.permalink(post), kind="post",
-            title=post.get("title"), text=text, created=post.get("created_utc"), author=_author(post),
-            engagement={"score": post.get("score"), "replies": post.get("num_comments")}, found_via=found_via,
-            links=[*links, *html_links(post.get("selftext_html"))],
-        )
-        if text and post.get("num_comments") and self.source.options.get("comments", True) \
-                and self.matcher.check(post.get("title"), post.get("selftext")).relevant:
-            url = f"{self.api_base}/comments/{post.get('id')}.json?{urlencode({'sort': 'new', 'limit': 500, 'raw_json': 1})}"
+    def submission(self, query: str, post: reddit.Submission, found_via: str) -> Iterator[Any]:
+        yield from self.post(post, query=query, found_via=found_via)
+        if post.text and post.comments and self.source.options.get("comments", True) \
+                and self.matcher.check(post.title, post.selftext).relevant:
+            params = urlencode({"sort": "new", "limit": 500, "raw_json": 1})
+            url = f"{self.api_base}/comments/{post.thread_id}.json?{params}"
             yield self.api_request(url, self.parse_comments, query, headers=self.auth(),
-                                   cb_kwargs={"title": post.get("title")})
+                                   cb_kwargs={"title": post.title})
 
     def parse_comments(self, response: Response, title: str | None):
         data = self.json_body(response)
-        if not (isinstance(data, list) and len(data) == 2 and isinstance(data[1], dict)):
-            if data is not None:
-                self.record_error(response.url, "Reddit did not return a [post, comments] pair")
+        if data is None:
             return
-        stack = list(data[1].get("data", {}).get("children") or [])
-        while stack:
-            child = stack.pop()
-            if child.get("kind") != "t1":
-                self.crawler.stats.inc_value("reddit/more_not_expanded")
-                continue
-            comment = child.get("data") or {}
-            replies = comment.get("replies")
-            if isinstance(replies, dict):
-                stack.extend(replies.get("data", {}).get("children") or [])
-            deleted = comment.get("body") in DELETED
-            if deleted:
-                self.crawler.stats.inc_value("social/deleted")
-            yield from self.post(
-                query=None, platform_id=comment.get("name") or f"t1_{comment.get('id')}",
-                url=self.permalink(comment), kind="comment", title=title,
-                text=None if deleted else comment.get("body"), created=comment.get("created_utc"),
-                author=_author(comment), parent=comment.get("parent_id"),
-                engagement={"score": comment.get("score")}, found_via=response.url,
-                links=html_links(comment.get("body_html")),
-            )
-
-    def permalink(self, thing: dict) -> str:
-        link = thing.get("permalink")
-        if not link:  # 2016 comment listings have none: build it from the post id and the comment id
-            post_id = str(thing.get("link_id", "")).removeprefix("t3_")
-            link = f"/r/{thing.get('subreddit')}/comments/{post_id}/_/{thing.get('id')}/"
-        return "https://www.reddit.com" + link
-
-
-def _author(thing: dict) -> str | None:
-    author = thing.get("author")
-    return None if not author or author in DELETED else author
+        try:
+            thread = reddit.parse_thread(data, title)
+        except ApiError as exc:
+            self.record_error(response.url, str(exc))  # the listing was read: the query is not marked as failed
+            return
+        if thread.skipped:
+            self.crawler.stats.inc_value("reddit/more_not_expanded", thread.skipped)
+        for comment in thread.posts:
+            yield from self.post(comment, query=None, found_via=response.url)

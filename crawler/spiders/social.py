@@ -10,6 +10,9 @@ Each post becomes a ``Document`` (kind post or comment) whose text comes from th
 ``api``), with its platform id, the parent it replies to and, for posts created in the last
 ``ENGAGEMENT_DAYS``, an engagement snapshot. Links in posts to other sites are queued as article pages.
 With ``[privacy] pseudonymise = true`` author handles are stored as keyed hashes.
+
+The spiders fetch and page; what an answer holds is read by the platform's parser in ``crawler/parsers/``
+(``Post`` and ``Page`` of ``crawler/parsers/posts.py``), which ``post`` turns into documents.
 """
 
 from __future__ import annotations
@@ -23,16 +26,15 @@ from datetime import datetime, timedelta
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
-import lxml.html
 import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.text.dates import to_utc, utc_now
-from crawler.parsers.feeds import Entry
 from crawler.items import Document
+from crawler.parsers.feeds import Entry
+from crawler.parsers.posts import Post
 from crawler.spiders.base import TopicSpider, describe_failure
-from crawler.text.dates import parse_interval
+from crawler.text.dates import parse_interval, to_utc, utc_now
 from crawler.text.urls import is_http_url, platform_document_id, url_domain
 
 ENGAGEMENT_FIELDS = ("likes", "reposts", "replies", "views", "score")
@@ -41,31 +43,6 @@ NOT_ARTICLES = ("reddit.com", "redd.it", "i.redd.it", "v.redd.it", "imgur.com", 
                 "news.ycombinator.com", "youtube.com", "youtu.be", "t.me", "twitter.com", "x.com", "giphy.com",
                 "tenor.com", "instagram.com", "tiktok.com")
 MEDIA_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".gifv", ".webp", ".mp4", ".webm", ".mov", ".pdf")
-
-
-def html_to_text(html: str | None) -> str | None:
-    """Plain text of a post's HTML (Mastodon content, Reddit body_html), one paragraph a line."""
-    if not html or not html.strip():
-        return None
-    root = lxml.html.fromstring(f"<div>{html}</div>")
-    for br in root.iter("br"):
-        br.tail = "\n" + (br.tail or "")
-    for block in root.iter("p", "li", "pre", "blockquote", "h1", "h2", "h3"):
-        block.tail = "\n\n" + (block.tail or "")
-    lines = [" ".join(line.split()) for line in root.text_content().split("\n")]
-    text = "\n".join(lines)
-    while "\n\n\n" in text:
-        text = text.replace("\n\n\n", "\n\n")
-    return text.strip() or None
-
-
-def html_links(html: str | None) -> list[str]:
-    """The ``href`` of every link in a post's HTML, except mentions and hashtags."""
-    if not html:
-        return []
-    root = lxml.html.fromstring(f"<div>{html}</div>")
-    return [a.get("href") for a in root.iter("a")
-            if a.get("href") and not {"mention", "hashtag"} & set((a.get("class") or "").split())]
 
 
 _MENTION = re.compile(r"(?<![\w@./])@([A-Za-z0-9_][\w.-]*[\w](?:@[\w.-]*[\w])?)|(?<![\w/])/?u/([\w-]{3,20})\b")
@@ -151,27 +128,43 @@ class SocialSpider(TopicSpider):
         return scrapy.Request(url, callback=callback, errback=self.api_failed, headers=headers, meta=meta, **kwargs)
 
     def api_failed(self, failure: Failure) -> None:
-        self.failed_queries.add(failure.request.meta.get("query", ""))
-        self.record_error(failure.request.url, describe_failure(failure))
+        self.query_failed(failure.request, failure.request.meta.get("query", ""), describe_failure(failure))
+
+    def query_failed(self, response_or_url: Response | scrapy.Request | str, query: str, reason: str) -> None:
+        """Record an error for the URL and mark ``query`` as not fully read (its crawl state is not advanced)."""
+        self.failed_queries.add(query)
+        self.record_error(response_or_url if isinstance(response_or_url, str) else response_or_url.url, reason)
 
     def json_body(self, response: Response) -> Any:
         """The decoded JSON body, or None (an error recorded, the query marked as not fully read)."""
         try:
             return json.loads(response.text)
         except (ValueError, AttributeError) as exc:
-            self.failed_queries.add(response.meta.get("query", ""))
-            self.record_error(response.url, f"malformed {self.platform} API response: {exc}")
+            reason = f"malformed {self.platform} API response: {exc}"
+            self.query_failed(response, response.meta.get("query", ""), reason)
             return None
+
+    def in_window(self, query: str, posts: list, when=lambda post: post.created) -> tuple[list, bool]:
+        """The posts this crawl reads for ``query`` (see ``older_than_window``), and whether any was older."""
+        kept = [post for post in posts if not self.older_than_window(query, when(post))]
+        return kept, len(kept) < len(posts)
+
+    def more_pages(self, page: int, cursor: Any, items: int, reached_window: bool) -> bool:
+        """Whether to ask for the page after ``page``: the answer had items and a cursor, none was too old."""
+        return bool(cursor and items and not reached_window and page < self.max_pages)
 
     # -- documents ----------------------------------------------------------------------------------
 
-    def post(self, *, query: str | None, platform_id: str, url: str, kind: str, text: str | None, created: Any,
-             author: str | None, title: str | None = None, parent: str | None = None, lang: str | None = None,
-             engagement: dict[str, Any] | None = None, found_via: str | None = None,
-             links: list[str] = ()) -> Iterator[Any]:
-        """The post's Document (when it has text) and requests for the article pages it links to."""
-        created_at = to_utc(created)
-        if query is not None:  # None: a reply fetched for its thread, not a query result
+    def post(self, post: Post, *, query: str | None, found_via: str | None = None) -> Iterator[Any]:
+        """The post's Document (when it has text) and requests for the article pages it links to.
+
+        ``query`` None: a reply fetched for its thread, not a query result (it does not move the crawl state).
+        """
+        if post.deleted:
+            self.crawler.stats.inc_value("social/deleted")
+        platform_id, kind, text, title, author = post.platform_id, post.kind, post.text, post.title, post.author
+        created_at, engagement, parent = to_utc(post.created), post.engagement, post.parent
+        if query is not None:
             self.saw(query, platform_id, created_at)
         if not text or not text.strip():
             self.crawler.stats.inc_value("social/empty")
@@ -184,15 +177,15 @@ class SocialSpider(TopicSpider):
             snapshot = {name: _count(engagement.get(name)) for name in ENGAGEMENT_FIELDS}
         self.crawler.stats.inc_value(f"social/{kind}s")
         yield Document(
-            url=url, source=self.source.name, source_kind=self.source.kind, kind=kind, title=title, text=text.strip(),
-            text_source="api", author=author, published_at=created_at, lang=lang, found_via=found_via,
-            id=platform_document_id(self.platform, platform_id), platform=self.platform, platform_id=platform_id,
+            url=post.url, source=self.source.name, source_kind=self.source.kind, kind=kind, title=title,
+            text=text.strip(), text_source="api", author=author, published_at=created_at, lang=post.lang,
+            found_via=found_via, id=platform_document_id(self.platform, platform_id), platform=self.platform, platform_id=platform_id,
             parent_id=platform_document_id(self.platform, parent) if parent else None, engagement=snapshot,
         )
         if self.follow_links:
-            for link in dict.fromkeys(links):
+            for link in dict.fromkeys(post.links):
                 if is_article_link(link):
-                    request = self.follow_entry(Entry(url=link), found_via=url)
+                    request = self.follow_entry(Entry(url=link), found_via=post.url)
                     if request is not None:
                         yield request
 

@@ -10,23 +10,11 @@ apart unless the source sets ``download_delay``.
 
 from __future__ import annotations
 
-import re
-from urllib.parse import urljoin
-
 from scrapy.http import HtmlResponse, Response
 
-from crawler.spiders.social import SocialSpider, html_links, html_to_text
-
-_COUNT = re.compile(r"^([\d.,]+)\s*([KMB]?)$", re.I)
-_SCALE = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
-
-
-def parse_count(text: str | None) -> int | None:
-    """Telegram's short counts: "948", "1.2K", "3M" -> 948, 1200, 3000000."""
-    match = _COUNT.match((text or "").strip())
-    if not match:
-        return None
-    return int(float(match[1].replace(",", "")) * _SCALE[match[2].lower()])
+from crawler.parsers import telegram
+from crawler.parsers.posts import ApiError
+from crawler.spiders.social import SocialSpider
 
 
 class TelegramSpider(SocialSpider):
@@ -41,33 +29,15 @@ class TelegramSpider(SocialSpider):
 
     def parse_channel(self, response: Response, page: int):
         channel = response.meta["query"]
-        if not isinstance(response, HtmlResponse) or not response.css("div.tgme_channel_info, section.tgme_channel_history"):
-            self.failed_queries.add(channel)
-            self.record_error(response.url, "not a Telegram channel preview (no channel on the page): is the "
-                                            "channel public and its name right?")
+        try:
+            if not isinstance(response, HtmlResponse):
+                raise ApiError(telegram.NO_CHANNEL)
+            found = telegram.parse_channel(response.text, response.url, self.base_url)
+        except ApiError as exc:
+            self.query_failed(response, channel, str(exc))
             return
-        messages = response.css("div.tgme_widget_message[data-post]")
-        reached_window = False
-        for message in reversed(messages):  # newest first, like the other platforms
-            created = message.css("a.tgme_widget_message_date time::attr(datetime)").get()
-            if self.older_than_window(channel, created):
-                reached_window = True
-                continue
-            yield from self.message(channel, message, created, response)
-        older = response.css("a.tme_messages_more[data-before]::attr(href), link[rel=prev]::attr(href)").get()
-        if older and not reached_window and page < self.max_pages:
-            yield self.api_request(urljoin(response.url, older), self.parse_channel, channel,
-                                   cb_kwargs={"page": page + 1})
-
-    def message(self, channel: str, message, created: str | None, response: Response):
-        post_id = message.attrib["data-post"]
-        html = message.css("div.tgme_widget_message_text").get()
-        reactions = [parse_count(r) for r in message.css("span.tgme_reaction::text").getall()]
-        views = parse_count(message.css("span.tgme_widget_message_views::text").get())
-        link = message.css("a.tgme_widget_message_date::attr(href)").get()
-        yield from self.post(
-            query=channel, platform_id=post_id, url=urljoin(response.url, link) if link else f"{self.base_url}/{post_id}",
-            kind="post", text=html_to_text(html), created=created, author=post_id.split("/")[0],
-            found_via=response.url, links=[urljoin(response.url, href) for href in html_links(html)],
-            engagement={"views": views, "likes": sum(r for r in reactions if r) if reactions else None},
-        )
+        posts, reached_window = self.in_window(channel, found.posts)  # newest first, like the other platforms
+        for post in posts:
+            yield from self.post(post, query=channel, found_via=response.url)
+        if found.next and not reached_window and page < self.max_pages:
+            yield self.api_request(found.next, self.parse_channel, channel, cb_kwargs={"page": page + 1})

@@ -12,19 +12,16 @@ Links in descriptions are queued as article pages.
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlencode
-
-import feedparser
 
 from scrapy.http import Response
 
+from crawler.parsers import youtube
 from crawler.parsers.feeds import FeedError
+from crawler.parsers.posts import ApiError
 from crawler.spiders.social import SocialSpider
 
 PAGE_SIZE = 50
-WATCH = "https://www.youtube.com/watch?v="
-_URL = re.compile(r"https?://[^\s<>\"')\]]+")
 
 
 class YouTubeSpider(SocialSpider):
@@ -62,72 +59,35 @@ class YouTubeSpider(SocialSpider):
         data = self.json_body(response)
         if data is None:
             return
-        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
-            self.failed_queries.add(query)
-            self.record_error(response.url, "the YouTube search answer has no items list")
+        try:
+            found = youtube.parse_search(data)
+        except ApiError as exc:
+            self.query_failed(response, query, str(exc))
             return
-        ids = [item["id"]["videoId"] for item in data["items"]
-               if isinstance(item, dict) and isinstance(item.get("id"), dict) and item["id"].get("videoId")]
-        if ids:
-            params = {"part": "snippet,statistics", "id": ",".join(ids), "maxResults": PAGE_SIZE}
+        if found.ids:
+            params = {"part": "snippet,statistics", "id": ",".join(found.ids), "maxResults": PAGE_SIZE}
             yield self.api_request(f"{self.base_url}/youtube/v3/videos?{urlencode(params)}", self.parse_videos, query,
-                                   headers=self.headers(), cb_kwargs={"asked": ids, "found_via": response.url})
-        if data.get("nextPageToken") and ids and page < self.max_pages:
-            yield self.search_request(query, data["nextPageToken"], page + 1)
+                                   headers=self.headers(), cb_kwargs={"asked": found.ids, "found_via": response.url})
+        if self.more_pages(page, found.next, len(found.ids), False):
+            yield self.search_request(query, found.next, page + 1)
 
     def parse_videos(self, response: Response, asked: list[str], found_via: str):
         query = response.meta["query"]
         data = self.json_body(response)
         if data is None:
             return
-        items = {item.get("id"): item for item in (data.get("items") or []) if isinstance(item, dict)} \
-            if isinstance(data, dict) else {}
-        for video_id in asked:
-            if video_id not in items:  # deleted or made private since the search indexed it
-                self.crawler.stats.inc_value("social/deleted")
-                continue
-            snippet, stats = items[video_id].get("snippet") or {}, items[video_id].get("statistics") or {}
-            yield from self.video(query, video_id, snippet.get("title"), snippet.get("description"),
-                                  snippet.get("publishedAt"), snippet.get("channelTitle"), found_via,
-                                  {"views": stats.get("viewCount"), "likes": stats.get("likeCount"),
-                                   "replies": stats.get("commentCount")},
-                                  snippet.get("defaultAudioLanguage") or snippet.get("defaultLanguage"))
+        videos = youtube.parse_videos(data, asked)
+        if videos.deleted:  # deleted or made private since the search indexed them
+            self.crawler.stats.inc_value("social/deleted", videos.deleted)
+        for video in videos.posts:
+            yield from self.post(video, query=query, found_via=found_via)
 
     def parse_feed_response(self, response: Response):
         query = response.meta["query"]
         try:
-            videos = parse_channel_feed(response.body)
+            videos = youtube.parse_channel_feed(response.body)
         except FeedError as exc:
-            self.failed_queries.add(query)
-            self.record_error(response.url, str(exc))
+            self.query_failed(response, query, str(exc))
             return
         for video in videos:
-            yield from self.video(query, **video, found_via=response.url)
-
-    def video(self, query, video_id, title, description, created, channel, found_via, engagement, lang=None):
-        """A video as a document; its description's links are queued as article pages."""
-        yield from self.post(
-            query=query, platform_id=video_id, url=WATCH + video_id, kind="video", title=title,
-            text="\n\n".join(p for p in (title, description) if p), created=created, author=channel,
-            lang=lang, found_via=found_via, engagement=engagement, links=_URL.findall(description or ""),
-        )
-
-
-def parse_channel_feed(body: bytes) -> list[dict]:
-    """The videos of a YouTube channel Atom feed, with ``media:statistics`` views and ``media:starRating`` count."""
-    parsed = feedparser.parse(body, response_headers={"content-type": "application/atom+xml"}, sanitize_html=False)
-    if not parsed.entries and (parsed.bozo or not parsed.version):
-        problem = parsed.get("bozo_exception") or "no Atom feed in the answer"
-        raise FeedError(f"not a readable channel feed: {problem}")
-    videos = []
-    for item in parsed.entries:
-        video_id = item.get("yt_videoid") or str(item.get("link", "")).rpartition("v=")[2]
-        if not video_id:
-            continue
-        videos.append({
-            "video_id": video_id, "title": item.get("title"), "description": item.get("summary"),
-            "created": item.get("published") or item.get("updated"), "channel": item.get("author"),
-            "engagement": {"views": (item.get("media_statistics") or {}).get("views"),
-                           "likes": (item.get("media_starrating") or {}).get("count")},
-        })
-    return videos
+            yield from self.post(video, query=query, found_via=response.url)
