@@ -75,7 +75,9 @@ published_at order, e.g. after a change of settings.
 
 Pure Python + numpy + datasketch (no sklearn).
 
-(Copied from the story-clustering work in /work/stories12/stories.py; split into modules.)
+Split into modules from the story-clustering work (stories.py). In seedtrack's database the state tables are
+story_centroids, story_docs, story_terms, story_aliases and story_meta (crawler/storage/stories.py, which
+writes them after each document); story_band is not kept.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ class RowsMixin:
 
         story: UPSERT by story_id; story_doc: INSERT; story_term: UPSERT by term (df is the new total);
         story_alias: INSERT (merged_story_id, into_story_id) - also DELETE those story rows and
-        UPDATE story_doc SET story_id = into WHERE story_id = merged (or resolve through the alias
+        point the story_doc rows of merged at into (or resolve through the alias
         table when reading); story_meta: replace.
         """
         out = {
