@@ -31,12 +31,23 @@ def extract_article(html: str, url: str | None = None, search_dates: bool = True
     return {"text": result.text, "title": result.title, "author": result.author, "date": result.date}
 
 
+def topic_languages(settings) -> tuple[str, ...]:
+    """The topic's languages, the priors of language detection (none when the topic cannot be read here)."""
+    try:
+        from crawler.topic import load_topic
+
+        return tuple(load_topic(settings.get("SEEDTRACK_TOPIC")).languages)
+    except Exception:  # noqa: BLE001  (the topic's own errors are reported by the stages that need it)
+        return ()
+
+
 class ExtractPipeline:
     def __init__(self, crawler):
         self.crawler = crawler
         self.stats = crawler.stats
         self.min_words = crawler.settings.getint("EXTRACT_MIN_WORDS")
         self.max_chars = crawler.settings.getint("EXTRACT_MAX_CHARS")
+        self.languages = topic_languages(crawler.settings)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -65,5 +76,6 @@ class ExtractPipeline:
             self.stats.inc_value("extract/feed_only")
         item.published_at = item.published_at or to_utc(item.seen_at)
         item.word_count = count_words(item.text)
-        item.lang = detect_language(item.text) or item.lang
+        # The platform's language field (Bluesky, Mastodon ...) first, then the script, then the topic's languages
+        item.lang = detect_language(item.text, hint=item.lang, priors=self.languages)
         return item

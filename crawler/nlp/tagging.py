@@ -51,11 +51,14 @@ def result_json(analysis: dict[str, Any] | None, lang: str | None) -> dict[str, 
     }
 
 
-def tag_records(tagger: Tagger, records: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Each record with the analysis of its ``text`` added, in order; fields other than ``text`` pass through."""
+def tag_records(tagger: Tagger, records: list[dict[str, Any]],
+                priors: tuple[str, ...] = LANGUAGES) -> Iterator[dict[str, Any]]:
+    """Each record with the analysis of its ``text`` added, in order; fields other than ``text`` pass through.
+    A record's own ``lang`` field is its language (as a platform's is); else it is detected, ``priors``
+    (the topic's languages) deciding short and informal texts."""
     for start in range(0, len(records), BATCH):
         batch = records[start : start + BATCH]
-        langs = [detect_language(r["text"]) for r in batch]
+        langs = [detect_language(r["text"], hint=r.get("lang"), priors=priors) for r in batch]
         analyses = tagger.analyse([r["text"] for r in batch], [lang if lang in LANGUAGES else "-" for lang in langs])
         for record, lang, analysis in zip(batch, langs, analyses):
             yield {**{k: v for k, v in record.items() if k != "text"}, **result_json(analysis, lang)}
