@@ -259,8 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     tag.set_defaults(func=cmd_tag)
 
     ev = commands.add_parser("eval", help="score the tagger on the labelled sets")
-    ev.add_argument("--dataset", action="append", metavar="NAME",
-                    help="reception, reception-zh, newsmtsc-rw, newsmtsc-mt, reception-train or newsmtsc-train "
+    ev.add_argument("--dataset", action="append", metavar="NAME|FILE",
+                    help="reception, reception-zh, newsmtsc-rw, newsmtsc-mt, reception-train or newsmtsc-train, "
+                         "or FILE.jsonl: your own labelled lines {text, stance, frames} "
                          "(repeatable; default: the four test sets)")
     ev.add_argument("--limit", type=int, metavar="N", help="score only the first N examples of each set")
     ev.add_argument("--newsmtsc", type=Path, metavar="DIR", help="folder with NewsMTSC's jsonl files")

@@ -116,7 +116,8 @@ class Reception:
             if kind is None and speakers and not rival:
                 kind = "actor"
             previous_target = kind == "target"
-            sentence = Sentence(text, spans, kind or "fallback", self.finder.frame_hits(text), speakers)
+            names = [(e.start_char - sent.start_char - offset, e.end_char - sent.start_char - offset) for e in sent.ents]
+            sentence = Sentence(text, spans, kind or "fallback", self.finder.frame_hits(text, names), speakers)
             for name, count in sentence.frames.items():
                 totals[name] = totals.get(name, 0) + count
             if kind:
@@ -136,10 +137,8 @@ class Reception:
         frames = {}
         for name in self.finder.frames:
             carrying = [s.probs for s in sentences if name in s.frames]
-            if carrying:
+            if carrying:  # a frame needs a counted sentence: cues elsewhere in the text do not make one
                 frames[name] = _stance(carrying)
-            elif totals.get(name, 0) >= 2:
-                frames[name] = {k: result[k] for k in NEUTRAL}
         actors: dict[str, dict] = {}
         for s in sentences:
             quote = QUOTE.search(s.text)
@@ -180,14 +179,14 @@ class Reception:
 
 @Language.factory(
     "seedtrack_reception",
-    default_config={"targets": [], "rivals": [], "frames": {}, "model": "auto", "language": "en"},
+    default_config={"targets": [], "rivals": [], "frames": {}, "names": [], "model": "auto", "language": "en"},
     assigns=["doc._.reception"],
     requires=["doc.sents", "doc.ents"],
 )
 def make_reception(nlp: Language, name: str, targets: List[str], rivals: List[str],
-                   frames: Dict[str, List[str]], model: str, language: str) -> Reception:
+                   frames: Dict[str, List[str]], names: List[str], model: str, language: str) -> Reception:
     classifier = load_stance_model(model, language)
-    return Reception(TargetFinder(targets, rivals, frames), classifier, language)
+    return Reception(TargetFinder(targets, rivals, frames, names), classifier, language)
 
 
 def reception_of(doc: Doc) -> dict:

@@ -77,6 +77,7 @@ class TaggerSpec:
     def reception_config(self, language: str) -> dict[str, Any]:
         return {"targets": list(self.targets), "rivals": list(self.rivals),
                 "frames": {name: list(cues) for name, cues in self.frames},
+                "names": sorted({n for e in self.entities for n in (e.name, *e.aliases)}),
                 "model": self.stance_model, "language": language}
 
 

@@ -37,6 +37,7 @@ class Example:
     label: str
     frames: tuple[str, ...] = ()
     actors: tuple[tuple[str, str], ...] = field(default=())  # (name, stance)
+    lang: str | None = None  # the row's own language field, if it has one
 
 
 def newsmtsc_dir() -> Path:
@@ -83,8 +84,46 @@ def read_reception(path: Path, find_spans) -> Iterator[Example]:
             raise ValueError(f"{path}:{number}: not a reception row: {exc!r}") from exc
 
 
+def document_text(row: dict) -> str:
+    """A row's text: ``text``, or a document's ``headline``, ``subhead`` and ``body`` as paragraphs."""
+    if isinstance(row.get("text"), str):
+        return row["text"]
+    parts = [row.get(key) for key in ("headline", "subhead", "body")]
+    if not any(isinstance(p, str) and p.strip() for p in parts):
+        raise ValueError('no "text" (or "headline"/"subhead"/"body") string')
+    return "\n\n".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+
+
+def read_user(path: Path, find_spans) -> Iterator[Example]:
+    """A user's labelled JSONL: {text, stance, frames?, lang?} a line (or a document's headline, subhead and
+    body); errors name the file and line."""
+    for number, row in _rows(path, "labelled"):
+        try:
+            if not isinstance(row, dict):
+                raise ValueError("not a JSON object")
+            if row.get("stance") not in LABELS:
+                raise ValueError(f"stance {row.get('stance')!r} is not one of {', '.join(LABELS)}")
+            frames = row.get("frames") or ()
+            if not isinstance(frames, (list, tuple)) or not all(isinstance(f, str) for f in frames):
+                raise ValueError("frames must be a list of frame names")
+            text = document_text(row)
+            yield Example(text, tuple(find_spans(text)), row["stance"], tuple(frames), (), row.get("lang"))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UserError(f"{path}:{number}: {exc}") from exc
+
+
+def is_file_name(name: str) -> bool:
+    return name.endswith((".jsonl", ".json")) or "/" in name or os.sep in name
+
+
 def load(name: str, find_spans=None, newsmtsc: Path | None = None) -> list[Example]:
-    """A set by name (see RECEPTION and NEWSMTSC); ``find_spans`` is required for the reception sets."""
+    """A set by name (see RECEPTION and NEWSMTSC) or a JSONL file's path (``read_user``); ``find_spans`` is
+    required for the reception sets and files."""
+    if is_file_name(name):
+        path = Path(name)
+        if not path.is_file():
+            raise DatasetMissing(f"{name}: no such file")
+        return list(read_user(path, find_spans or (lambda text: ())))
     if name in RECEPTION:
         if find_spans is None:
             raise ValueError(f"{name} needs the topic's target finder")

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Sequence
 
 from crawler.nlp.labels import LABELS, label_of
-from crawler.nlp.tagger import Tagger
+from crawler.nlp.tagger import LANGUAGES, Tagger
+from crawler.text.language import detect_language
 from crawler.nlp.targets import TargetFinder
 from crawler.training import datasets
 
@@ -57,6 +58,10 @@ def score(dataset: str, gold: Sequence[str], predicted: Sequence[str],
             support = sum(name in g for g in gold_frames)
             frames[name] = {"precision": tp / found if found else 0.0, "recall": tp / support if support else 0.0,
                             "support": support}
+        tp = sum(len(set(g) & set(p)) for g, p in zip(gold_frames, predicted_frames))
+        found, support = sum(len(set(p)) for p in predicted_frames), sum(len(set(g)) for g in gold_frames)
+        frames["(all, micro)"] = {"precision": tp / found if found else 0.0,
+                                  "recall": tp / support if support else 0.0, "support": support}
     accuracy = sum(g == p for g, p in zip(gold, predicted)) / len(gold) if gold else 0.0
     return Report(dataset, len(gold), accuracy, macro_f1(gold, predicted), f1_per_label(gold, predicted), confusion, frames)
 
@@ -80,11 +85,13 @@ def evaluate(tagger: Tagger, finder: TargetFinder, name: str, limit: int | None 
              newsmtsc: Path | None = None) -> Report:
     """Scores on one labelled set; ``limit`` takes the first N examples (for a quick check); ``newsmtsc`` is
     NewsMTSC's folder (default ``datasets.newsmtsc_dir()``)."""
-    if name in datasets.RECEPTION:
+    if name in datasets.RECEPTION or datasets.is_file_name(name):
         examples = datasets.load(name, finder.spans)[:limit]
-        lang = "zh" if name.endswith("-zh") else "en"
+        default = ("zh" if name.endswith("-zh") else "en") if name in datasets.RECEPTION else None
+        langs = [default or detect_language(e.text, hint=e.lang, priors=LANGUAGES) for e in examples]
         started = time.perf_counter()
-        results = tagger.analyse([e.text for e in examples], [lang] * len(examples))
+        results = tagger.analyse([e.text for e in examples], langs)
+        results = [r or {"stance": "neutral", "frames": []} for r in results]  # a language not analysed
         elapsed = time.perf_counter() - started
         report = score(name, [e.label for e in examples], [r["stance"] for r in results],
                        [e.frames for e in examples], [r["frames"] for r in results])
