@@ -116,3 +116,40 @@ def test_story_index_window_and_state_rows():
     assert {r[0] for r in changes["story_doc"]} == {"c"} and ix.story_of("a") is None  # a, b left memory
     again = StoryIndex.load_recent(changes)
     assert again.add("d", text + " More.", "Studios", "2026-04-20T12:00:00Z") == ix.story_of("c")
+
+
+def test_spikes_view_rules(tmp_path):
+    """Volume against the trailing baseline (a day vs 14 days for news, an hour vs 12 hours for posts), the
+    period after a spike not repeated, and a stance shift (the share of `against` jumping)."""
+    from datetime import datetime, timedelta
+
+    from crawler.storage import Database
+
+    db = Database(tmp_path / "spikes.duckdb")
+    start = datetime(2026, 3, 1, 8)
+    docs = []
+
+    def doc(i, kind, when, stance, words):
+        docs.append({"id": f"{kind}{i}", "url": f"https://{kind}.example/{i}", "source": "s", "source_kind": "feed",
+                     "kind": kind, "title": f"{words} {i}", "text": f"{words} number {i} " * 12, "text_source": "page",
+                     "site": f"site{i % 3}.example", "published_at": when, "fetched_at": when, "lang": "en",
+                     "analysed": True, "stance": stance, "stance_score": -0.5 if stance == "against" else 0.5})
+
+    for day in range(20):  # one favourable article a day, then a day of 8 against, then 7 against the next day
+        doc(day, "article", start + timedelta(days=day), "favor", f"quiet day {day} gardening")
+    for n in range(8):
+        doc(100 + n, "article", start + timedelta(days=20, hours=n), "against", "studios sue over training")
+    for n in range(7):
+        doc(200 + n, "article", start + timedelta(days=21, hours=n), "against", "court hearing set")
+    for hour in range(14):  # a post an hour, then 6 in one hour
+        doc(300 + hour, "post", start + timedelta(hours=hour), "neutral", f"post hour {hour}")
+    for n in range(6):
+        doc(400 + n, "post", start + timedelta(hours=14, minutes=5 * n), "neutral", "burst of posts")
+    db.store(documents=docs)
+    _, found = db.query("SELECT spike_id, documents, value, baseline, score FROM spikes ORDER BY spike_id")
+    ids = [r[0] for r in found]
+    assert "news:volume:2026-03-21" in ids and "news:volume:2026-03-22" not in ids  # two days apart
+    assert "news:stance_shift:2026-03-21" in ids
+    assert "posts:volume:2026-03-01T22:00" in ids
+    shift = next(r for r in found if r[0] == "news:stance_shift:2026-03-21")
+    assert shift[2] == 1.0 and shift[3] == 0.0 and shift[4] == 1.0
