@@ -120,3 +120,40 @@ def test_alerts_without_a_channel_is_one_clean_error(crawled):
     result = run_cli("alerts", "--db", db, "--topic", topic)
     assert result.returncode == 2
     assert result.stderr.startswith("seedtrack: error: no alert channel")
+
+
+def test_schedule_checks_alerts_after_each_crawl(crawled, webhook, tmp_path):
+    """The daemon, with [alerts] in the topic file, sends the spikes not sent yet once a crawl has finished."""
+    import shutil
+    import signal
+    import subprocess
+    import sys
+
+    import duckdb
+
+    from helpers import REPO, wait_for
+
+    _, db, _, _ = crawled
+    url, posts = webhook
+    daemon_db = tmp_path / "daemon.duckdb"
+    shutil.copy(db, daemon_db)
+    con = duckdb.connect(str(daemon_db))
+    con.execute("DELETE FROM alerts").fetchall()  # as if nothing had been sent yet
+    spikes = con.execute("SELECT count(*) FROM spikes").fetchall()[0][0]
+    con.close()
+    with serve_story_site(tmp_path / "site") as (servers, _manifest, cases):
+        topic = write_topic(tmp_path / "daemon.toml", story_sources(servers, cases)[:1])
+        topic.write_text(topic.read_text(encoding="utf-8").replace(
+            "\n[[source]]", f'\n[alerts]\nwebhook = "{url}"\n\n[[source]]', 1), encoding="utf-8")
+        err = open(tmp_path / "daemon.err", "w")  # noqa: SIM115
+        daemon = subprocess.Popen([sys.executable, "-m", "crawler", "schedule", "--topic", str(topic), "--db",
+                                   str(daemon_db), "--set", "AUTOTHROTTLE_ENABLED=false", "--set", "NLP_ENABLED=false"],
+                                  stdout=subprocess.DEVNULL, stderr=err, cwd=REPO)
+        try:
+            wait_for(lambda: len(posts) >= spikes, timeout=240, what="the daemon's alerts")
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            daemon.wait(timeout=120)
+            err.close()
+    assert len(posts) == spikes >= 1
+    assert "alerts checked after its crawl" in (tmp_path / "daemon.err").read_text(encoding="utf-8")
