@@ -18,7 +18,7 @@ from crawler.errors import SettingError
 
 # Settings whose value is one of a few words; other settings are checked by the type of their default.
 CHOICES: dict[str, tuple[str, ...]] = {
-    "NLP_STANCE_MODEL": ("auto", "textcat", "minilm"),
+    "NLP_STANCE_MODEL": ("auto", "onnx", "textcat", "minilm"),
     "LOG_LEVEL": ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
 }
 # Settings whose default is None but whose value, when given, is of this type.

@@ -247,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def with_tagger(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--topic", help="topic file (default: the shipped Seedance topic)")
-        sub.add_argument("--stance-model", choices=("auto", "textcat", "minilm"),
+        sub.add_argument("--stance-model", choices=("auto", "onnx", "textcat", "minilm"),
                          help="stance classifier (default: the NLP_STANCE_MODEL setting)")
         sub.add_argument("--set", action="append", metavar="NAME=VALUE",
                          help="override a setting (NLP_MODEL, NLP_STANCE_MODEL, NLP_BATCH_SIZE ...), as crawl does")

