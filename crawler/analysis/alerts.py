@@ -115,6 +115,7 @@ def send_alerts(database: Database, channels: list[Channel], dry_run: bool = Fal
     if dry_run:
         for spike in pending:
             print(f"{spike['spike_id']}  {message(spike)}\n", file=out or sys.stdout)
+        print(f"{len(pending)} spikes not sent yet (dry run: nothing sent)", file=out or sys.stdout)
         return []
     sent, failed = [], []
     for channel in channels:

@@ -27,7 +27,6 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     if not channels and not args.dry_run:
         raise UserError("no alert channel: pass --webhook URL, or add an [alerts] table (webhook, email_to, smtp) "
                         "to the topic file; --dry-run lists the spikes that would be sent")
-    Database(args.db).migrate()
     sent = send_alerts(Database(args.db), channels, dry_run=args.dry_run)
     if not args.dry_run:
         print(f"sent {len(sent)} alerts" + (": " + ", ".join(f"{s} ({c})" for s, c in sent) if sent else
