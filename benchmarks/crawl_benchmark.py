@@ -359,6 +359,8 @@ def stage_settings(db: Path, **overrides: Any) -> dict[str, Any]:
 
     settings = {name: getattr(project, name) for name in dir(project) if name.isupper()}
     settings.update(SEEDTRACK_DB=str(db), LOG_LEVEL="ERROR", NLP_BATCH_SIZE=NLP_BATCH_SIZE, **overrides)
+    # The stages run without a spider: the crawl-state extension (which gives a spider what it knows) is off.
+    settings["EXTENSIONS"] = {**settings.get("EXTENSIONS", {}), "crawler.extensions.crawlstate.CrawlStateExtension": None}
     return settings
 
 

@@ -4,7 +4,8 @@ The documents to do are those whose ``nlp_version`` differs from the current tag
 ``everything``), in English or Chinese, with text. They are read, analysed and written back in batches;
 each batch is one write transaction (stance columns updated, entities, frames and actors replaced), so an
 interrupted retag leaves every document either fully old or fully new, and the next retag picks up the
-documents still carrying an old version.
+documents still carrying an old version. An analyst's correction (``seedtrack correct``) is applied again
+in the same transaction as the new analysis (``storage.batches.replace_analysis``), so it survives a retag.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from pathlib import Path
 from crawler.storage import DEFAULT_DB, Database
 from crawler.errors import UserError
 from crawler.cli.analysis import add_commands as add_analysis_commands
+from crawler.cli.corrections import add_command as add_correct_command
 from crawler.cli.output import FORMATS, write_rows
 from crawler.app.overrides import parse_overrides, project_scrapy_settings
 from crawler.topic import Source, load_topic
@@ -276,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     rt.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     rt.set_defaults(func=cmd_retag)
     add_analysis_commands(commands)
+    add_correct_command(commands)
     return parser
 
 

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 import pyarrow as pa
 
-from crawler.storage import stories
+from crawler.storage import corrections, stories
 from crawler.storage.schema import ANALYSIS_COLUMNS, DERIVED, TABLES
 
 
@@ -85,7 +85,8 @@ def store(con, documents, entities, filtered, errors, aliases, engagement, frame
 
 
 def replace_analysis(con, documents, entities, frames, actors) -> int:
-    """New NLP results for stored documents: stance columns updated, derived rows replaced."""
+    """New NLP results for stored documents: stance columns updated, derived rows replaced, then the
+    documents' corrections (``corrections.apply``) applied again."""
     con.register("analysis", arrow(documents, TABLES["documents"].arrow(ANALYSIS_COLUMNS)))
     sets = ", ".join(f"{c} = analysis.{c}" for c in ANALYSIS_COLUMNS if c != "id")
     updated = con.execute(f"UPDATE documents SET {sets} FROM analysis WHERE documents.id = analysis.id "
@@ -93,6 +94,7 @@ def replace_analysis(con, documents, entities, frames, actors) -> int:
     delete_derived(con, "SELECT id FROM analysis")
     con.unregister("analysis")
     insert_derived(con, {"entities": entities, "frames": frames, "actors": actors})
+    corrections.apply(con, [row[0] for row in updated])  # an analyst's correction wins over the new analysis
     return len(updated)
 
 

@@ -243,6 +243,14 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         sent_at  TIMESTAMP NOT NULL
         message  VARCHAR
     """), key=("spike_id", "channel")),
+    Table("corrections", 7, "corrections: an analyst's stance and frames of a document, winning over the model's",
+          _cols("""
+        doc_id       VARCHAR NOT NULL
+        stance       VARCHAR
+        frames       VARCHAR[]
+        note         VARCHAR
+        corrected_at TIMESTAMP NOT NULL
+    """), key=("doc_id",)),
 )}
 
 # Tables of rows derived from a document's text by the NLP stage: replaced whenever the document is.
