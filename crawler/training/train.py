@@ -22,15 +22,31 @@ from crawler.nlp.targets import TargetFinder
 from crawler.topic import load_topic
 
 
+def corrected_examples(db: Path, finder: TargetFinder, language: str) -> list:
+    """The analysts' corrections in a seedtrack database (``seedtrack correct``) as training examples."""
+    from crawler.storage import Database
+    from crawler.storage.corrections import training_rows
+
+    if not Path(db).is_file():
+        raise SystemExit(f"--with-corrections: {db}: no such file")
+    with Database(db).reading() as con:
+        rows = training_rows(con)
+    return [datasets.Example(r["text"], tuple(finder.spans(r["text"])), r["stance"], tuple(r["frames"]), (), r["lang"])
+            for r in rows if (r["lang"] or "en") == language]
+
+
 def training_data(newsmtsc: Path | None, reception_weight: int, seed: int = 0, newsmtsc_sample: int | None = None,
-                  language: str = "en"):
-    """(train, held back): English is NewsMTSC and the reception train set; Chinese its own reception set."""
+                  language: str = "en", corrections: Path | None = None):
+    """(train, held back): English is NewsMTSC and the reception train set; Chinese its own reception set;
+    plus, with ``corrections``, the corrected documents of that database (weighted as the reception set)."""
     finder = TargetFinder.from_topic(load_topic())
     rng = random.Random(seed)
     train, held = [], []
     sets = [(datasets.load("reception-train-zh", finder.spans), 1)] if language == "zh" else [
         (datasets.load("newsmtsc-train", newsmtsc=newsmtsc), 1),
         (datasets.load("reception-train", finder.spans), reception_weight)]
+    if corrections is not None:
+        sets.append((corrected_examples(corrections, finder, language), reception_weight))
     for examples, weight in sets:
         rng.shuffle(examples)
         if weight == 1 and newsmtsc_sample:
@@ -133,11 +149,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--newsmtsc-sample", type=int, metavar="N", help="use N random NewsMTSC training "
                         "examples (default: textcat all, minilm 3000: a CPU trains it in minutes)")
     parser.add_argument("--epochs", type=int, help="passes over the training data (default: textcat 6, minilm 2)")
+    parser.add_argument("--with-corrections", type=Path, metavar="DB", help="also train on the corrections "
+                        "(`seedtrack correct`) recorded in this seedtrack database")
     args = parser.parse_args(argv)
     minilm = args.model == "minilm"
     weight = args.reception_weight or (3 if minilm else 5)
     train, held = training_data(args.newsmtsc, weight, newsmtsc_sample=args.newsmtsc_sample or (3000 if minilm else None),
-                                language=args.lang)
+                                language=args.lang, corrections=args.with_corrections)
     if args.model == "textcat":
         where = TEXTCAT_DIRS[args.lang]
         score = train_textcat(train, held, args.epochs or (12 if args.lang == "zh" else 6), where, args.lang)
