@@ -4,11 +4,16 @@ Which sentences count: those naming the topic (``TargetFinder``), one opening wi
 after such a sentence, and those where a person or organisation takes a position ("said", "sued", a quote),
 unless that sentence names only a rival. A text with none of these (a post that says "this model is
 amazing") is judged on its first sentences, unless it names a rival. The selected sentences of a whole
-batch go to the stance classifier in one call; the text takes a side when a fifth of them do (see
-``_stance``), so one sentence of criticism in a neutral report moves the score without turning the label.
+batch go to the stance classifier in one call. The text is read as a reader weighs it (``_document``):
+each line is its own sentence (a headline and subhead never merge with the body); the outlet's own
+voice decides before attributed opinions ("critics said"), and attributed opinions on both sides make
+a neutral report of a debate; a side must outnumber the other by ``MARGIN`` of the counted sentences
+(``_stance``); list items count under a heading that names the topic, spec lines ("Resolution: 1080p")
+and list items under other headings are not read; the topic losing a comparison ("Kling is much better
+than Seedance") is against it, winning one is for it (``comparison``).
 
-A frame is the text's when one of its cues is in a counted sentence or twice anywhere; its stance is the
-mean over the counted sentences that carry a cue (the text's stance when none does). An actor is the
+A frame is the text's when one of its cues (not inside a name or address) is in a counted sentence; its
+stance is the mean over the counted sentences that carry a cue. An actor is the
 person or organisation closest to a reporting word, with that sentence's stance and its quote as evidence.
 Results land in ``doc._.reception`` (see ``reception_of``).
 """
@@ -31,7 +36,7 @@ if not Doc.has_extension("reception"):
 
 MAX_SENTENCES = 12  # per text: the classifier is the costly part; the first ones carry the story
 EVIDENCE = 3
-SIDE_SHARE = 0.2  # share of counted sentences that must take a side for the text to take one
+MARGIN = 0.2  # share of the counted sentences by which one side must outnumber the other (see _stance)
 ACTOR_LABELS = ("PERSON", "ORG")
 REPORTING = {
     "en": re.compile(
@@ -55,28 +60,90 @@ class Sentence:
     frames: dict[str, int]
     speakers: list = field(default_factory=list)  # spaCy entity spans
     probs: tuple[float, float, float] = (0.0, 1.0, 0.0)
+    attributed: bool = False  # an opinion the text reports ("critics said"), not the outlet's own voice
+    comparison: str | None = None  # "against"/"favor": the topic loses/wins a comparison ("X is better than it")
 
 
 NEUTRAL = {"stance": "neutral", "score": 0.0, "confidence": 0.0}
+COMPARED = {"against": (0.9, 0.08, 0.02), "favor": (0.02, 0.08, 0.9)}
+BULLET = re.compile(r"^\s*(?:[-•*·▪–]|\d{1,2}[.)])\s+")
+SPEC_LINE = re.compile(r"^[\w /()-]{2,30}:\s*\S.{0,60}$")  # "Resolution: up to 1080p", "Price: 69 yuan a month"
+ATTRIBUTION = re.compile(r"\b(?:critics|supporters|fans|opponents|skeptics|sceptics|detractors|some users|many users|"
+                         r"others)\b|according to|批评者|网友|有人认为|支持者", re.IGNORECASE)
+_BETTER = re.compile(r"\b(?:(?:much|way|far|a lot|miles) )?(?:better|superior|nicer|stronger|more realistic)\s+(?:than|to)\s+$"
+                     r"|\b(?:beats|outperforms|outperformed|crushes|destroys|blows away|surpasses)\s+$"
+                     r"|(?:比|胜过|碾压|吊打)\s*$", re.IGNORECASE)
+_WORSE = re.compile(r"\b(?:(?:much|way|far|a lot) )?(?:worse|inferior|weaker)\s+(?:than|to)\s+$"
+                    r"|\b(?:loses to|trails|lags behind)\s+$", re.IGNORECASE)
+SPEC_HEADING = re.compile(r"\b(?:spec|specs|specifications?|features|at a glance|key facts|fact sheet|details|"
+                          r"pricing|price list)\b|参数|规格|配置", re.IGNORECASE)
+_LINE = re.compile(r"[^\n]+")
+
+
+def comparison(text: str, spans: list[tuple[int, int]]) -> str | None:
+    """The topic as the loser of a comparison ("Kling is much better than [Seedance]": against) or its
+    winner over a rival ("... worse than [Seedance]": favor), read from the words right before a mention."""
+    for start, _end in spans:
+        before = text[max(0, start - 40) : start]
+        if _BETTER.search(before):
+            return "against"
+        if _WORSE.search(before):
+            return "favor"
+    return None
+
+
+def pieces(doc: Doc):
+    """(sentence, start character, text) of each line of each sentence: a headline, a subhead and the body
+    are never one sentence, even when the sentence recogniser runs them together."""
+    for sent in doc.sents:
+        for line in _LINE.finditer(sent.text):
+            text = line.group().strip()
+            if text:
+                yield sent, sent.start_char + line.start() + line.group().index(text[0]), text
 
 
 def _stance(rows: list[tuple[float, float, float]]) -> dict:
-    """Sentence probabilities -> a stance, as a reader weighs a text: it takes a side when at least
-    ``SIDE_SHARE`` of its counted sentences do, in the direction of those sentences; the score is the mean
-    P(favor) - P(against) over all counted sentences, so a long neutral report with one barb stays mild."""
+    """Sentence probabilities -> a stance, as a reader weighs a text: it takes a side when that side's
+    sentences outnumber the other side's by at least ``MARGIN`` of its counted sentences (and by one), so
+    a mixed text stays neutral unless one side clearly dominates and one barb in a long neutral report
+    moves the score without turning the label; the score is the mean P(favor) - P(against)."""
     if not rows:
         return dict(NEUTRAL)
-    sided = [row for row in rows if label_of(row) != "neutral"]
+    labels = [label_of(row) for row in rows]
+    favor, against = labels.count("favor"), labels.count("against")
     score = sum(row[2] - row[0] for row in rows) / len(rows)
-    lean = sum(row[2] - row[0] for row in sided)
-    if sided and len(sided) / len(rows) >= SIDE_SHARE and lean:
-        label = "favor" if lean > 0 else "against"
-        agreeing = [row[LABELS.index(label)] for row in sided if label_of(row) == label] or [0.0]
-        confidence = sum(agreeing) / len(agreeing) * min(1.0, len(sided) / len(rows) / SIDE_SHARE)
+    lead = abs(favor - against)
+    if lead and lead >= MARGIN * len(rows):
+        label = "favor" if favor > against else "against"
+        agreeing = [row[LABELS.index(label)] for row, l in zip(rows, labels) if l == label]
+        confidence = sum(agreeing) / len(agreeing) * min(1.0, lead / len(rows) / MARGIN)
     else:
         label = "neutral"
         confidence = sum(row[1] for row in rows) / len(rows)
     return {"stance": label, "score": round(score, 4), "confidence": round(confidence, 4)}
+
+
+def _document(sentences: list["Sentence"]) -> dict:
+    """The text's stance: the outlet's own voice first; attributed opinions ("critics said") decide only
+    when the own voice takes no side, and two of them in opposite directions make the text neutral."""
+    own = [s.probs for s in sentences if not s.attributed]
+    reported = [s.probs for s in sentences if s.attributed]
+    result = _stance(own)
+    if result["stance"] != "neutral" or not reported:
+        return result if own else _reported(reported)
+    mixed = _reported(reported)
+    if mixed["stance"] == "neutral":
+        return {**result, "score": _stance(own + reported)["score"]}
+    overall = _stance(own + reported)
+    return overall if overall["stance"] == mixed["stance"] else {**result, "score": overall["score"]}
+
+
+def _reported(rows: list[tuple[float, float, float]]) -> dict:
+    labels = {label_of(row) for row in rows}
+    result = _stance(rows)
+    if {"favor", "against"} <= labels:  # opinions reported on both sides: the text reports a debate
+        return {**result, "stance": "neutral", "confidence": round(sum(r[1] for r in rows) / len(rows), 4)}
+    return result
 
 
 class Reception:
@@ -101,23 +168,32 @@ class Reception:
         """The sentences that count, and the frame cue counts of the whole text."""
         chosen, fallback, names_rival, previous_target = [], [], False, False
         totals: dict[str, int] = {}
-        for sent in doc.sents:
-            text = sent.text.strip()
-            if not text:
-                continue
-            offset = sent.text.index(text[0])
-            spans = [(s - offset, e - offset) for s, e in self.finder.spans(sent.text)]
+        heading_target = False  # the last heading (a line that is not a list item) names the topic
+        for sent, start, text in pieces(doc):
+            spans = self.finder.spans(text)
+            bullet = BULLET.match(text)
+            if bullet:
+                if not spans and not heading_target:
+                    continue  # a list item under a heading not about the topic (a spec sheet) is not read
+            elif SPEC_LINE.match(text) and not spans:
+                continue  # "Resolution: 1080p": a spec line, not an opinion
+            else:
+                heading_target = bool(spans) and not SPEC_HEADING.search(text)
+            kind_hint = "target" if spans or bullet else None  # an item under a heading naming the topic
             rival = self.finder.names_rival(text)
             names_rival |= rival
-            kind = "target" if spans else None
+            kind = kind_hint
             if not spans and previous_target and self.language == "en" and (anaphor := self.finder.anaphora(text)):
                 spans, kind = [anaphor], "target"
-            speakers = self.speakers(sent)
+            end = start + len(text)
+            speakers = [e for e in self.speakers(sent) if start <= e.start_char < end]
             if kind is None and speakers and not rival:
                 kind = "actor"
             previous_target = kind == "target"
-            names = [(e.start_char - sent.start_char - offset, e.end_char - sent.start_char - offset) for e in sent.ents]
-            sentence = Sentence(text, spans, kind or "fallback", self.finder.frame_hits(text, names), speakers)
+            names = [(e.start_char - start, e.end_char - start) for e in sent.ents if start <= e.start_char < end]
+            sentence = Sentence(text, spans, kind or "fallback", self.finder.frame_hits(text, names), speakers,
+                                attributed=bool(speakers or self.reporting.search(text) or ATTRIBUTION.search(text)),
+                                comparison=comparison(text, spans))
             for name, count in sentence.frames.items():
                 totals[name] = totals.get(name, 0) + count
             if kind:
@@ -130,7 +206,7 @@ class Reception:
         return (targets + [s for s in chosen if s.kind != "target"])[:MAX_SENTENCES], totals
 
     def summarise(self, sentences: list[Sentence], totals: dict[str, int]) -> dict:
-        result = _stance([s.probs for s in sentences])
+        result = _document(sentences)
         label = result["stance"]
         ranked = sorted(sentences, key=lambda s: s.probs[LABELS.index(label)], reverse=True)
         result["evidence"] = [s.text for s in ranked[:EVIDENCE]]
@@ -171,7 +247,7 @@ class Reception:
         selected = [self.select(doc) for doc in docs]
         flat = [s for sentences, _totals in selected for s in sentences]
         for sentence, probs in zip(flat, self.model.predict([(s.text, s.spans) for s in flat])):
-            sentence.probs = probs
+            sentence.probs = COMPARED.get(sentence.comparison, probs)
         for doc, (sentences, totals) in zip(docs, selected):
             doc._.reception = self.summarise(sentences, totals)
         return docs
