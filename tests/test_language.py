@@ -35,3 +35,16 @@ def test_language_detect(text, lang):
 )
 def test_language_count_words(text, words):
     assert count_words(text) == words
+
+
+@pytest.mark.parametrize(("text", "hint", "lang"), [
+    ("I love Seedance 2.0.", None, "en"),      # py3langid alone says "pcm"
+    ("lol", None, "en"),                       # under 12 characters: the topic's first Latin-script language
+    ("智商税", None, "zh"),                     # the script
+    ("Seedance 2.0 被吹过头了", None, "zh"),
+    ("meh", "ja", "ja"),                       # the platform's own field wins
+    ("Die Bundesregierung hat heute neue Regeln für KI-Videos beschlossen.", None, "de"),
+    ("tout simplement", "fr-FR", "fr"),
+])
+def test_language_short_and_informal_posts(text, hint, lang):
+    assert detect_language(text, hint=hint, priors=("en", "zh")) == lang
