@@ -82,9 +82,11 @@ def finder_config(topic: Topic) -> dict:
 class TargetFinder:
     def __init__(self, targets: Iterable[str], rivals: Iterable[str] = (), frames: dict[str, list[str]] | None = None,
                  names: Iterable[str] = ()):
+        targets, names = list(targets), list(names)
         self.targets = terms_pattern(targets)
         self.rivals = terms_pattern(rivals)
         self.names = terms_pattern(names)
+        self.name_set = {n.strip().lower() for n in (*names, *targets)}  # a cue that is itself a name counts
         self.frames = {name: terms_pattern(expand(cues)) for name, cues in (frames or {}).items()}
 
     @classmethod
@@ -111,9 +113,11 @@ class TargetFinder:
         return spans
 
     def frame_hits(self, text: str, entities: Iterable[tuple[int, int]] = ()) -> dict[str, int]:
-        """Frame name -> number of cue matches in the text, none inside a name or address (``protected``)."""
+        """Frame name -> number of cue matches in the text, none inside a name or address (``protected``)
+        unless the cue is itself one of the topic's names ("Seedance" in "Seedance 2.0")."""
         hits, protected = {}, self.protected(text, entities)
         for name, pattern in self.frames.items():
-            if pattern and (count := sum(1 for m in pattern.finditer(text) if not blocked(m.span(), protected))):
+            if pattern and (count := sum(1 for m in pattern.finditer(text)
+                                         if m.group().lower() in self.name_set or not blocked(m.span(), protected))):
                 hits[name] = count
         return hits
