@@ -24,7 +24,7 @@ What it measures, in one run:
 5. ``seedtrack tag --jsonl`` in a fresh process over the texts crawl A stored; floor: crawl A stores at
    least 80% as many documents per second as it tags.
 
-The stance model of every figure is ``$SEEDTRACK_BENCH_STANCE_MODEL`` (default ``textcat``, the default
+The stance model of every figure is ``$SEEDTRACK_BENCH_STANCE_MODEL`` (default ``onnx``, the default
 of ``NLP_STANCE_MODEL``).
 
 Model loading is excluded from every NLP figure of 3 and 4 (each pipeline is warmed up first); it is
@@ -58,7 +58,7 @@ from typing import Any
 CRAWL_OVERRIDES = {"AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "LOG_LEVEL": "ERROR",
                    "FEED_MAX_ENTRIES": 100_000}  # the site's feeds list up to ~1,400 entries: reach every article
 NLP_BATCH_SIZE = 32
-STANCE_MODEL = os.environ.get("SEEDTRACK_BENCH_STANCE_MODEL", "textcat")  # NLP_STANCE_MODEL of every figure
+STANCE_MODEL = os.environ.get("SEEDTRACK_BENCH_STANCE_MODEL", "onnx")  # NLP_STANCE_MODEL of every figure
 WARMUP_TEXTS = 8
 SERVER_START_TIMEOUT = 30.0
 CRAWL_TIMEOUT = 600.0
