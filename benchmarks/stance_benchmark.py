@@ -1,8 +1,8 @@
 """Stance accuracy and speed of each stance model on every labelled set: ``seedtrack eval`` in full.
 
-    python benchmarks/stance_benchmark.py [--model textcat --model minilm] [--newsmtsc DIR]
+    python benchmarks/stance_benchmark.py [--model onnx --model textcat --model minilm] [--newsmtsc DIR]
 
-For each model (default: textcat, and minilm when its extra is installed) the whole tagger is loaded once,
+For each model (default: onnx when onnxruntime is installed, textcat, and minilm when its extra is installed) the whole tagger is loaded once,
 then scored on the project's reception set (300 English sentences, held out), its Chinese set (90), and
 NewsMTSC's two test splits (devtest_rw 1,146 and devtest_mt 1,476 targets; the classifier alone, since
 their targets are people given by offsets). Prints accuracy, macro-F1, F1 per label and texts per second,
@@ -32,17 +32,17 @@ REFERENCES = [
 def main(argv: list[str] | None = None) -> int:
     from crawler.training.datasets import EVAL_SETS, DatasetMissing
     from crawler.training.evaluation import format_report
-    from crawler.nlp.stance_models import minilm_available
+    from crawler.nlp.stance_models import minilm_available, onnx_available
     from crawler.nlp.tagger import Tagger, TaggerSpec
     from crawler.training.evaluation import evaluate
     from crawler.nlp.targets import TargetFinder
     from crawler.topic import load_topic
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", action="append", choices=("textcat", "minilm"))
+    parser.add_argument("--model", action="append", choices=("onnx", "textcat", "minilm"))
     parser.add_argument("--newsmtsc", type=Path, help="folder of NewsMTSC's jsonl files (default: ../shared/realdata)")
     args = parser.parse_args(argv)
-    models = args.model or ["textcat", *(["minilm"] if minilm_available() else [])]
+    models = args.model or [*(["onnx"] if onnx_available() else []), "textcat", *(["minilm"] if minilm_available() else [])]
     print(f"stance benchmark: models {', '.join(models)}; machine: {os.cpu_count()} CPUs, {platform.platform()}, "
           f"Python {platform.python_version()}; load average {os.getloadavg()[0]:.2f}")
     topic = load_topic()
