@@ -86,7 +86,7 @@ class TargetFinder:
         self.targets = terms_pattern(targets)
         self.rivals = terms_pattern(rivals)
         self.names = terms_pattern(names)
-        self.name_set = {n.strip().lower() for n in (*names, *targets)}  # a cue that is itself a name counts
+        self.name_set = {n.strip().lower() for n in targets}  # a cue that is itself the topic's name counts
         self.frames = {name: terms_pattern(expand(cues)) for name, cues in (frames or {}).items()}
 
     @classmethod
@@ -114,7 +114,7 @@ class TargetFinder:
 
     def frame_hits(self, text: str, entities: Iterable[tuple[int, int]] = ()) -> dict[str, int]:
         """Frame name -> number of cue matches in the text, none inside a name or address (``protected``)
-        unless the cue is itself one of the topic's names ("Seedance" in "Seedance 2.0")."""
+        unless the cue is itself one of the topic's target names ("Seedance" in "Seedance 2.0")."""
         hits, protected = {}, self.protected(text, entities)
         for name, pattern in self.frames.items():
             if pattern and (count := sum(1 for m in pattern.finditer(text)
