@@ -22,7 +22,8 @@ from typing import Sequence
 
 import numpy as np
 
-LABELS = ("against", "neutral", "favor")
+from crawler.nlp.labels import LABELS
+
 Spans = Sequence[tuple[int, int]]
 
 

