@@ -12,7 +12,7 @@ from crawler.storage import Database
 from crawler.storage.corrections import CorrectionError, record, training_rows
 from crawler.nlp.tagger import TaggerSpec
 from crawler.topic import load_topic
-from tests.helpers import rows, run_cli
+from helpers import rows, run_cli
 
 TEXT = "Seedance 2.0 is a stunning leap for AI video, and creators love its cinematic shots."
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from crawler.nlp.reception import _document, _stance, comparison, Sentence
-from tests.helpers import run_cli
+from helpers import run_cli
 
 FAVOR, AGAINST, NEUTRAL = (0.05, 0.1, 0.85), (0.85, 0.1, 0.05), (0.05, 0.9, 0.05)
 
