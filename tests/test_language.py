@@ -42,7 +42,9 @@ def test_language_count_words(text, words):
     ("lol", None, "en"),                       # under 12 characters: the topic's first Latin-script language
     ("智商税", None, "zh"),                     # the script
     ("Seedance 2.0 被吹过头了", None, "zh"),
-    ("meh", "ja", "ja"),                       # the platform's own field wins
+    ("meh", "de", "de"),                       # the platform's own field wins
+    ("すごい", "ja", "ja"),
+    ("ok this is insane honestly", "ja", "en"),  # ... unless it names a script the text does not have
     ("Die Bundesregierung hat heute neue Regeln für KI-Videos beschlossen.", None, "de"),
     ("tout simplement", "fr-FR", "fr"),
 ])

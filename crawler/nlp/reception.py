@@ -128,13 +128,13 @@ def _document(sentences: list["Sentence"]) -> dict:
     when the own voice takes no side, and two of them in opposite directions make the text neutral."""
     own = [s.probs for s in sentences if not s.attributed]
     reported = [s.probs for s in sentences if s.attributed]
+    overall = _stance(own + reported)  # the score is always the mean over every counted sentence
     result = _stance(own)
     if result["stance"] != "neutral" or not reported:
-        return result if own else _reported(reported)
+        return {**(result if own else _reported(reported)), "score": overall["score"]}
     mixed = _reported(reported)
     if mixed["stance"] == "neutral":
-        return {**result, "score": _stance(own + reported)["score"]}
-    overall = _stance(own + reported)
+        return {**result, "score": overall["score"]}
     return overall if overall["stance"] == mixed["stance"] else {**result, "score": overall["score"]}
 
 

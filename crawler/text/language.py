@@ -43,6 +43,15 @@ def normalise_code(code: str | None) -> str | None:
     return base if base.isalpha() and 2 <= len(base) <= 3 else None
 
 
+# Languages whose texts carry their own script: a platform's field naming one of them for a text without a
+# single character of that script is a wrong default (a Mastodon account set to "ja" posting in English).
+SCRIPTS = {"zh": (_HAN,), "ja": (_KANA, _HAN), "ko": (_HANGUL,)}
+
+
+def _script_allows(code: str, text: str | None) -> bool:
+    return code not in SCRIPTS or not text or any(script.search(text) for script in SCRIPTS[code])
+
+
 def script_language(text: str) -> str | None:
     """The language the script alone tells: Han characters (and no kana or hangul) are Chinese, when they
     are at least a third of the letters ("Seedance 2.0 被吹过头了" is Chinese, an English post quoting one
@@ -57,11 +66,11 @@ def detect_language(text: str | None, hint: str | None = None, priors: Sequence[
     """ISO 639-1 code of the text's language, or None when nothing tells it.
 
     In order: ``hint`` (the platform's own language field: Bluesky's ``langs``, Mastodon's ``language``)
-    when it gives one; the script (Han -> zh); then py3langid, with ``priors`` (the topic's languages) as
+    when it gives one, unless it names a CJK language for a text without that script; the script (Han -> zh); then py3langid, with ``priors`` (the topic's languages) as
     priors: a text shorter than ``SHORT`` characters in Latin script takes the first Latin-script prior, and
     a prior wins over the classifier's pick when it is at least ``PRIOR_RATIO`` as likely (informal English
     is often "pcm" or Scots by a small margin). Without priors a text under ``SHORT`` characters is None."""
-    if (code := normalise_code(hint)) is not None:
+    if (code := normalise_code(hint)) is not None and _script_allows(code, text):
         return code
     if not text or not text.strip():
         return None
