@@ -33,6 +33,13 @@ def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
+def _daily(rows: list[dict], keys: tuple[str, ...]) -> tuple[list[date], dict[str, list]]:
+    """Every day from the first row's to the last's, and each key's value per day (0 on days without a row)."""
+    by_day = {row["day"]: row for row in rows}
+    days = _days(rows[0]["day"], rows[-1]["day"])
+    return days, {key: [(by_day.get(d) or {}).get(key, 0) for d in days] for key in keys}
+
+
 def _stance(row: dict[str, Any]) -> str:
     counts = {k: row.get(k) or 0 for k in ("favor", "against", "neutral")}
     top = max(counts, key=counts.get) if any(counts.values()) else "neutral"
@@ -49,10 +56,7 @@ def volume_chart(data: dict[str, list[dict]]) -> str:
     volume = data["volume"]
     if not volume:
         return _empty("documents")
-    by_day = {row["day"]: row for row in volume}
-    days = _days(volume[0]["day"], volume[-1]["day"])
-    series = {name: [(by_day.get(d) or {}).get(name, 0) for d in days]
-              for name in ("against", "neutral", "favor", "unscored")}
+    days, series = _daily(volume, ("against", "neutral", "favor", "unscored"))
     markers = {}
     for spike in data["spikes"]:
         markers[spike["day"]] = f"{spike['scope']} {spike['kind'].replace('_', ' ')}, score {spike['score']}"
@@ -80,9 +84,7 @@ def engagement_chart(data: dict[str, list[dict]]) -> str:
     rows = data["engagement"]
     if not rows:
         return _empty("posts with engagement")
-    by_day = {r["day"]: r for r in rows}
-    days = _days(rows[0]["day"], rows[-1]["day"])
-    series = {k: [(by_day.get(d) or {}).get(k, 0) for d in days] for k in ("likes", "reposts", "replies")}
+    days, series = _daily(rows, ("likes", "reposts", "replies"))
     return lines(days, series, {"likes": "#3a6fd8", "reposts": "#e08a1e", "replies": "#a44fb7"},
                  "engagement of posts by the day they were posted")
 

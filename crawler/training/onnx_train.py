@@ -63,19 +63,14 @@ def build_sets(leave_out: list[str], research: list[str], cap: int, reception_we
     rng = random.Random(seed)
     train_parts: dict[str, list] = {}
     dev: dict[str, list] = {}
-    if "newsmtsc" not in leave_out:
-        train_parts["newsmtsc"] = sd.newsmtsc("train")
-        dev["newsmtsc-rw-dev"] = sd.newsmtsc("rw-dev")
-        dev["newsmtsc-mt-dev"] = sd.newsmtsc("mt-dev")
-    if "mams" not in leave_out:
-        train_parts["mams"] = sd.mams("train")
-        dev["mams-val"] = sd.mams("val")
-    if "tsa-md" not in leave_out:
-        train_parts["tsa-md"] = sd.tsa_md("train")
-        dev["tsa-md-dev"] = sd.tsa_md("dev")
-    if "finentity" not in leave_out:
-        train_parts["finentity"] = sd.finentity("train")
-        dev["finentity-dev"] = sd.finentity("dev")
+    # licensed set -> (its reader, {dev set name: the reader's split})
+    licensed = {"newsmtsc": (sd.newsmtsc, {"newsmtsc-rw-dev": "rw-dev", "newsmtsc-mt-dev": "mt-dev"}),
+                "mams": (sd.mams, {"mams-val": "val"}), "tsa-md": (sd.tsa_md, {"tsa-md-dev": "dev"}),
+                "finentity": (sd.finentity, {"finentity-dev": "dev"})}
+    for name, (reader, dev_splits) in licensed.items():
+        if name not in leave_out:
+            train_parts[name] = reader("train")
+            dev.update({dev_name: reader(split) for dev_name, split in dev_splits.items()})
     if "reception" not in leave_out:
         train_parts["reception"] = sd.reception_split("reception_train", "train", finder) * reception_weight
         train_parts["reception-zh"] = sd.reception_split("reception_train_zh", "train", finder) * reception_weight
