@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 import pyarrow as pa
 
-from crawler.storage import corrections, stories
+from crawler.storage import corrections, daily, stories
 from crawler.storage.schema import ANALYSIS_COLUMNS, DERIVED, TABLES
 
 
@@ -28,15 +28,23 @@ def arrow(rows: Sequence[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pylist([{c: row.get(c) for c in schema.names} for row in rows], schema=schema)
 
 
-def insert(con, table: str, rows: Sequence[dict[str, Any]], returning: str = "") -> list[tuple]:
-    """Insert rows as one Arrow batch; in tables with a key, rows whose key is already there are skipped."""
+# Columns set by the writer from the row's other columns, never taken from the batch.
+_COMPUTED = {"documents": {"day": "CAST(COALESCE(published_at, fetched_at) AS DATE)"}}
+
+
+def insert(con, table: str, rows: Sequence[dict[str, Any]], returning: str = "", conflict: str | None = None) -> list[tuple]:
+    """Insert rows as one Arrow batch; in tables with a key, rows whose key is already there are skipped
+    (or upgraded: ``_ON_CONFLICT``; ``conflict`` overrides it)."""
     if not rows:
         return []
-    schema = TABLES[table].arrow()
+    computed = _COMPUTED.get(table, {})
+    schema = TABLES[table].arrow(tuple(c for c in TABLES[table].column_names() if c not in computed))
     con.register("batch", arrow(rows, schema))
-    cols = ", ".join(schema.names)
+    cols = ", ".join((*schema.names, *computed))
+    values = ", ".join((*schema.names, *computed.values()))
     result = con.execute(
-        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM batch {_ON_CONFLICT.get(table, '')} {returning}"
+        f"INSERT INTO {table} ({cols}) SELECT {values} FROM batch "
+        f"{_ON_CONFLICT.get(table, '') if conflict is None else conflict} {returning}"
     ).fetchall()
     con.unregister("batch")  # not on failure: the transaction is then aborted and rolled back
     return result
@@ -55,46 +63,101 @@ def insert_derived(con, rows: dict[str, Sequence[dict[str, Any]]], only: set[str
 
 
 def store(con, documents, entities, filtered, errors, aliases, engagement, frames, actors) -> set[str]:
-    """One crawl batch; returns the ids of documents that were new (their derived rows are kept)."""
+    """One crawl batch; returns the ids of documents that were new or upgraded (their derived rows are kept).
+
+    New documents are inserted first; only the rest (already stored) are looked up, and only the ones
+    upgraded lose their old derived rows. The daily aggregates of every day touched are refreshed.
+    """
     clustered = stories.assign(con, documents, entities)  # each row gets its story_id
-    new_ids = {row[0] for row in insert(con, "documents", documents, "RETURNING id")}
-    if new_ids:  # upgraded rows: their old entities go, and a page now on topic leaves `filtered`
-        con.register("stored_ids", pa.table({"id": sorted(new_ids)}))
+    merged_before = set(con.execute("SELECT merged_story_id, into_story_id FROM story_aliases").fetchall())
+    new_days = dict(insert(con, "documents", documents, "RETURNING id, day", conflict="ON CONFLICT DO NOTHING"))
+    days = set(new_days.values())
+    rest = [d for d in documents if d["id"] not in new_days]
+    looked_up = {d["id"] for d in rest} | {e["doc_id"] for e in engagement if e["doc_id"] not in new_days}
+    stored_days = _stored_days(con, looked_up)  # documents stored before this batch, and their days
+    upgraded = dict(insert(con, "documents", rest, "RETURNING id, day")) if rest else {}
+    if upgraded:  # their old entities go
+        days |= {stored_days[i] for i in upgraded} | set(upgraded.values())
+        stored_days.update(upgraded)
+        con.register("stored_ids", pa.table({"id": sorted(upgraded)}))
         delete_derived(con, "SELECT id FROM stored_ids")
-        con.execute("DELETE FROM filtered WHERE id IN (SELECT id FROM stored_ids)")
         con.unregister("stored_ids")
-    insert_derived(con, {"entities": entities, "frames": frames, "actors": actors}, new_ids)
+    written = set(new_days) | set(upgraded)
+    if written:  # a page now on topic leaves `filtered`
+        con.execute("DELETE FROM filtered WHERE list_contains(?, id)", [sorted(written)])
+    insert_derived(con, {"entities": entities, "frames": frames, "actors": actors}, written)
     insert(con, "filtered", filtered)
     insert(con, "url_aliases", aliases)
+    gone: set[str] = set()
     if aliases:  # a row kept from a feed entry under a link that now leads to a read page is superseded
-        con.register("alias_ids", pa.table({"id": sorted({a["alias_id"] for a in aliases})}))
-        superseded = "SELECT d.id FROM documents d JOIN alias_ids a ON a.id = d.id WHERE d.text_source = 'feed'"
-        delete_derived(con, superseded)
-        con.execute(f"DELETE FROM documents WHERE id IN ({superseded})")
-        con.unregister("alias_ids")
+        alias_ids = sorted({a["alias_id"] for a in aliases})
+        superseded = dict(con.execute("SELECT id, day FROM documents WHERE list_contains(?, id) AND text_source = 'feed'",
+                                      [alias_ids]).fetchall())
+        if superseded:
+            gone = set(superseded)
+            con.register("superseded_ids", pa.table({"id": sorted(gone)}))
+            delete_derived(con, "SELECT id FROM superseded_ids")
+            con.execute("DELETE FROM documents WHERE id IN (SELECT id FROM superseded_ids)")
+            con.execute("DELETE FROM engagement_current WHERE doc_id IN (SELECT id FROM superseded_ids)")
+            con.unregister("superseded_ids")
+            days |= set(superseded.values())
     insert(con, "errors", errors)
-    stories.update(con, [d for d in documents if d["id"] in new_ids and d["id"] in clustered], frames)
-    if engagement:
-        schema = TABLES["engagement"].arrow()
-        con.register("snapshots", arrow(engagement, schema))
-        cols = ", ".join(schema.names)
-        con.execute(f"INSERT INTO engagement ({cols}) SELECT {cols} FROM snapshots "
-                    "WHERE doc_id IN (SELECT id FROM documents) ON CONFLICT DO NOTHING")
-        con.unregister("snapshots")
-    return new_ids
+    stories.update(con, [d for d in documents if d["id"] in written and d["id"] in clustered], frames)
+    merges = set(con.execute("SELECT merged_story_id, into_story_id FROM story_aliases").fetchall()) - merged_before
+    if merges:  # documents of other days moved into the stories they merged with
+        days |= daily.days_of_stories(con, {into for _merged, into in merges})
+    if engagement:  # snapshots of stored documents only
+        present = ({**new_days, **stored_days}.keys()) - gone
+        kept = [e for e in engagement if e["doc_id"] in present]
+        days |= {(new_days.get(e["doc_id"]) or stored_days[e["doc_id"]]) for e in _insert_engagement(con, kept)}
+    daily.refresh(con, days)
+    return written
+
+
+def _stored_days(con, ids: set[str]) -> dict[str, Any]:
+    """id -> day of the documents ``ids`` already stored."""
+    if not ids:
+        return {}
+    return dict(con.execute("SELECT id, day FROM documents WHERE list_contains(?, id)", [sorted(ids)]).fetchall())
+
+
+def _insert_engagement(con, snapshots: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Store new snapshots (one per document and crawl) and keep ``engagement_current`` at each document's
+    latest; returns the snapshots stored."""
+    if not snapshots:
+        return []
+    schema = TABLES["engagement"].arrow()
+    cols = ", ".join(schema.names)
+    con.register("snapshots", arrow(snapshots, schema))
+    stored = con.execute(f"INSERT INTO engagement ({cols}) SELECT {cols} FROM snapshots ON CONFLICT DO NOTHING "
+                         "RETURNING doc_id, observed_at, likes, reposts, replies, views, score").fetchall()
+    con.unregister("snapshots")
+    if not stored:
+        return []
+    current = TABLES["engagement_current"]
+    names = current.column_names()
+    rows = [dict(zip(names, row)) for row in stored]
+    con.register("latest", arrow(rows, current.arrow()))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in names if c != "doc_id")
+    con.execute(f"INSERT INTO engagement_current ({', '.join(names)}) SELECT {', '.join(names)} FROM latest "
+                "QUALIFY row_number() OVER (PARTITION BY doc_id ORDER BY observed_at DESC) = 1 "
+                f"ON CONFLICT (doc_id) DO UPDATE SET {updates} WHERE excluded.observed_at >= engagement_current.observed_at")
+    con.unregister("latest")
+    return rows
 
 
 def replace_analysis(con, documents, entities, frames, actors) -> int:
     """New NLP results for stored documents: stance columns updated, derived rows replaced, then the
-    documents' corrections (``corrections.apply``) applied again."""
+    documents' corrections (``corrections.apply``) applied again, and the days' aggregates refreshed."""
     con.register("analysis", arrow(documents, TABLES["documents"].arrow(ANALYSIS_COLUMNS)))
     sets = ", ".join(f"{c} = analysis.{c}" for c in ANALYSIS_COLUMNS if c != "id")
     updated = con.execute(f"UPDATE documents SET {sets} FROM analysis WHERE documents.id = analysis.id "
-                          "RETURNING documents.id").fetchall()
+                          "RETURNING documents.id, documents.day").fetchall()
     delete_derived(con, "SELECT id FROM analysis")
     con.unregister("analysis")
     insert_derived(con, {"entities": entities, "frames": frames, "actors": actors})
     corrections.apply(con, [row[0] for row in updated])  # an analyst's correction wins over the new analysis
+    daily.refresh(con, {row[1] for row in updated})
     return len(updated)
 
 

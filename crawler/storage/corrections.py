@@ -3,7 +3,8 @@
 ``record`` stores one correction per document (a later one replaces the earlier, a stance or frames left
 out keeps the earlier correction's) and ``apply`` writes the corrections into the rows every table, view
 and export reads: ``documents.stance`` (score +1/0/-1, confidence 1), and the document's ``frames`` rows
-(a corrected frame list replaces the model's; each frame takes the document's stance). ``apply`` runs after
+(a corrected frame list replaces the model's; each frame takes the document's stance), then refreshes the
+daily aggregates of the corrected documents' days (``daily.refresh``). ``apply`` runs after
 every re-analysis (``batches.replace_analysis``), so a correction survives ``seedtrack retag``.
 ``training_rows`` gives the corrected documents' texts and labels to training (``--with-corrections``).
 """
@@ -14,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, Sequence
 
 from crawler.errors import UserError
+from crawler.storage import daily
 
 SCORES = {"against": -1.0, "neutral": 0.0, "favor": 1.0}
 
@@ -63,6 +65,7 @@ def apply(con, ids: Sequence[str] | None = None) -> int:
     con.execute(f"""UPDATE frames SET stance = c.stance,
                         score = CASE c.stance WHEN 'favor' THEN 1.0 WHEN 'against' THEN -1.0 ELSE 0.0 END
                     FROM corrections c WHERE frames.doc_id = c.doc_id AND c.stance IS NOT NULL {where}""", params)
+    daily.refresh(con, daily.days_of(con, [row[0] for row in corrected]))
     return len(corrected)
 
 

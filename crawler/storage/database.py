@@ -17,7 +17,7 @@ import duckdb
 
 from crawler.errors import UserError
 from crawler.storage import batches
-from crawler.storage.schema import LATEST_VERSION, MIGRATIONS, TABLES, VIEWS
+from crawler.storage.schema import BACKFILLS, LATEST_VERSION, MIGRATIONS, TABLES, VIEWS
 
 DEFAULT_DB = Path("data") / "seedtrack.duckdb"
 
@@ -163,6 +163,9 @@ class Database:
                 for statement in statements:
                     con.execute(statement)
                 con.execute("INSERT INTO schema_version VALUES (?, now())", [version])
+            for version, _title, _statements in pending:  # after every version's columns exist
+                for statement in BACKFILLS.get(version, ()):
+                    con.execute(statement)
             for name, sql in VIEWS.items():
                 con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
             con.commit()

@@ -16,6 +16,7 @@ import pyarrow as pa
 ARROW_TYPES = {
     "VARCHAR": pa.string(), "TIMESTAMP": pa.timestamp("us"), "INTEGER": pa.int32(), "BIGINT": pa.int64(),
     "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(), "VARCHAR[]": pa.list_(pa.string()), "BLOB": pa.binary(),
+    "DATE": pa.date32(),
 }
 
 
@@ -87,7 +88,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         platform      VARCHAR
         platform_id   VARCHAR
         parent_id     VARCHAR
-    """, since=5) + _cols("story_id BIGINT", since=6)),
+    """, since=5) + _cols("story_id BIGINT", since=6) + _cols("day DATE", since=8)),
     Table("entities", 1, "", _cols("""
         doc_id     VARCHAR NOT NULL
         text       VARCHAR NOT NULL
@@ -251,6 +252,46 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         note         VARCHAR
         corrected_at TIMESTAMP NOT NULL
     """), key=("doc_id",)),
+    Table("timeline_daily", 8, "at scale: documents.day; the daily aggregates timeline and frame_timeline read; "
+          "engagement_current", _cols("""
+        day                DATE NOT NULL
+        source             VARCHAR NOT NULL
+        documents          BIGINT NOT NULL
+        stories            BIGINT NOT NULL
+        articles           BIGINT NOT NULL
+        posts              BIGINT NOT NULL
+        comments           BIGINT NOT NULL
+        videos             BIGINT NOT NULL
+        sites              BIGINT NOT NULL
+        likes              BIGINT NOT NULL
+        reposts            BIGINT NOT NULL
+        replies            BIGINT NOT NULL
+        weighted_documents BIGINT NOT NULL
+        favor              BIGINT NOT NULL
+        against            BIGINT NOT NULL
+        neutral            BIGINT NOT NULL
+        mean_stance        DOUBLE
+        controversy        DOUBLE
+    """)),
+    Table("frame_daily", 8, "", _cols("""
+        day         DATE NOT NULL
+        frame       VARCHAR NOT NULL
+        documents   BIGINT NOT NULL
+        favor       BIGINT NOT NULL
+        against     BIGINT NOT NULL
+        neutral     BIGINT NOT NULL
+        mean_stance DOUBLE
+        controversy DOUBLE
+    """)),
+    Table("engagement_current", 8, "", _cols("""
+        doc_id      VARCHAR PRIMARY KEY
+        observed_at TIMESTAMP NOT NULL
+        likes       BIGINT
+        reposts     BIGINT
+        replies     BIGINT
+        views       BIGINT
+        score       BIGINT
+    """)),
 )}
 
 # Tables of rows derived from a document's text by the NLP stage: replaced whenever the document is.
@@ -287,53 +328,16 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = _migrations()
 LATEST_VERSION = max(version for version, _title, _statements in MIGRATIONS)
 
 VIEWS: dict[str, str] = {
-    "engagement_latest": """
-        SELECT doc_id, observed_at, likes, reposts, replies, views, score
-        FROM engagement
-        QUALIFY row_number() OVER (PARTITION BY doc_id ORDER BY observed_at DESC) = 1
-    """,
-    "timeline": """
-        SELECT CAST(COALESCE(published_at, fetched_at) AS DATE) AS day,
-               source,
-               count(*)                                  AS documents,
-               count(DISTINCT story_id)                  AS stories,
-               count(*) FILTER (WHERE kind = 'article')  AS articles,
-               count(*) FILTER (WHERE kind = 'post')     AS posts,
-               count(*) FILTER (WHERE kind = 'comment')  AS comments,
-               count(*) FILTER (WHERE kind = 'video')    AS videos,
-               count(DISTINCT site)                      AS sites,
-               coalesce(sum(eng.likes), 0)               AS likes,
-               coalesce(sum(eng.reposts), 0)             AS reposts,
-               coalesce(sum(eng.replies), 0)             AS replies,
-               coalesce(sum(1 + coalesce(eng.likes, 0) + coalesce(eng.reposts, 0) + coalesce(eng.replies, 0)), 0)
-                                                         AS weighted_documents,
-               count(*) FILTER (WHERE stance = 'favor')   AS favor,
-               count(*) FILTER (WHERE stance = 'against') AS against,
-               count(*) FILTER (WHERE stance = 'neutral') AS neutral,
-               round(avg(stance_score), 4)                AS mean_stance,
-               round(2.0 * least(count(*) FILTER (WHERE stance = 'favor'), count(*) FILTER (WHERE stance = 'against'))
-                     / nullif(count(stance), 0), 4)      AS controversy
-        FROM documents
-        LEFT JOIN engagement_latest eng ON eng.doc_id = documents.id
-        GROUP BY ALL
-        ORDER BY day, source
-    """,
-    "frame_timeline": """
-        SELECT CAST(COALESCE(d.published_at, d.fetched_at) AS DATE) AS day,
-               f.frame,
-               count(*)                                     AS documents,
-               count(*) FILTER (WHERE f.stance = 'favor')   AS favor,
-               count(*) FILTER (WHERE f.stance = 'against') AS against,
-               count(*) FILTER (WHERE f.stance = 'neutral') AS neutral,
-               round(avg(f.score), 4)                       AS mean_stance,
-               round(2.0 * least(count(*) FILTER (WHERE f.stance = 'favor'),
-                                 count(*) FILTER (WHERE f.stance = 'against')) / count(*), 4) AS controversy
-        FROM frames f JOIN documents d ON d.id = f.doc_id
-        GROUP BY ALL
-        ORDER BY day, frame
-    """,
+    "engagement_latest": "SELECT doc_id, observed_at, likes, reposts, replies, views, score FROM engagement_current",
+    "timeline": f"SELECT {', '.join(TABLES['timeline_daily'].column_names())} FROM timeline_daily ORDER BY day, source",
+    "frame_timeline": f"SELECT {', '.join(TABLES['frame_daily'].column_names())} FROM frame_daily ORDER BY day, frame",
 }
 
 from crawler.storage.alerts import SPIKES_SQL  # noqa: E402 (the view's SQL lives beside its rules)
 
 VIEWS["spikes"] = SPIKES_SQL
+
+from crawler.storage.daily import BACKFILL  # noqa: E402
+
+# Statements that fill what a version added from an older file's rows, run once after its migrations.
+BACKFILLS: dict[int, tuple[str, ...]] = {8: BACKFILL}

@@ -1,0 +1,112 @@
+"""The daily aggregates behind the ``timeline`` and ``frame_timeline`` views, and the one function that refreshes them.
+
+``timeline_daily`` holds one row per (day, source) and ``frame_daily`` one per (day, frame), with the views'
+columns, computed from ``documents`` (its stored ``day``), ``engagement_current`` and ``frames``. Distinct
+counts (stories, sites) do not add up, so ``refresh`` recomputes every group of the days it is given from the
+documents of those days, instead of adding a batch's rows. Everything that changes documents, their frames
+or their latest engagement calls ``refresh`` with the days it touched, in the same transaction: a store
+batch, a re-analysis, a correction, a story merge or ``restory``, an alias supersession.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Iterable
+
+import pyarrow as pa
+
+TIMELINE_SELECT = """
+    SELECT d.day, d.source,
+           count(*)                                  AS documents,
+           count(DISTINCT d.story_id)                AS stories,
+           count(*) FILTER (WHERE d.kind = 'article') AS articles,
+           count(*) FILTER (WHERE d.kind = 'post')    AS posts,
+           count(*) FILTER (WHERE d.kind = 'comment') AS comments,
+           count(*) FILTER (WHERE d.kind = 'video')   AS videos,
+           count(DISTINCT d.site)                    AS sites,
+           coalesce(sum(eng.likes), 0)               AS likes,
+           coalesce(sum(eng.reposts), 0)             AS reposts,
+           coalesce(sum(eng.replies), 0)             AS replies,
+           coalesce(sum(1 + coalesce(eng.likes, 0) + coalesce(eng.reposts, 0) + coalesce(eng.replies, 0)), 0)
+                                                     AS weighted_documents,
+           count(*) FILTER (WHERE d.stance = 'favor')   AS favor,
+           count(*) FILTER (WHERE d.stance = 'against') AS against,
+           count(*) FILTER (WHERE d.stance = 'neutral') AS neutral,
+           round(avg(d.stance_score), 4)                AS mean_stance,
+           round(2.0 * least(count(*) FILTER (WHERE d.stance = 'favor'), count(*) FILTER (WHERE d.stance = 'against'))
+                 / nullif(count(d.stance), 0), 4)      AS controversy
+    FROM documents d
+    LEFT JOIN engagement_current eng ON eng.doc_id = d.id
+    WHERE {where}
+    GROUP BY d.day, d.source
+"""
+
+FRAME_SELECT = """
+    SELECT d.day, f.frame,
+           count(*)                                     AS documents,
+           count(*) FILTER (WHERE f.stance = 'favor')   AS favor,
+           count(*) FILTER (WHERE f.stance = 'against') AS against,
+           count(*) FILTER (WHERE f.stance = 'neutral') AS neutral,
+           round(avg(f.score), 4)                       AS mean_stance,
+           round(2.0 * least(count(*) FILTER (WHERE f.stance = 'favor'),
+                             count(*) FILTER (WHERE f.stance = 'against')) / count(*), 4) AS controversy
+    FROM frames f JOIN documents d ON d.id = f.doc_id
+    WHERE {where}
+    GROUP BY d.day, f.frame
+"""
+
+# The latest snapshot of each document, from all snapshots: the backfill of ``engagement_current``.
+LATEST_ENGAGEMENT = """
+    INSERT INTO engagement_current (doc_id, observed_at, likes, reposts, replies, views, score)
+    SELECT doc_id, observed_at, likes, reposts, replies, views, score FROM engagement
+    QUALIFY row_number() OVER (PARTITION BY doc_id ORDER BY observed_at DESC) = 1
+"""
+
+# An older file's backfill (schema version 8), run once when it is migrated.
+BACKFILL = (
+    "UPDATE documents SET day = CAST(COALESCE(published_at, fetched_at) AS DATE) WHERE day IS NULL",
+    LATEST_ENGAGEMENT,
+    "DELETE FROM timeline_daily",
+    f"INSERT INTO timeline_daily {TIMELINE_SELECT.format(where='true')}",
+    "DELETE FROM frame_daily",
+    f"INSERT INTO frame_daily {FRAME_SELECT.format(where='true')}",
+)
+
+
+def refresh(con, days: Iterable[date] | None = None) -> int:
+    """Recompute the aggregates of ``days`` (every day when None) from the documents; returns the days refreshed."""
+    if days is None:
+        for statement in BACKFILL[2:]:
+            con.execute(statement)
+        return con.execute("SELECT count(DISTINCT day) FROM timeline_daily").fetchone()[0]
+    days = sorted({day for day in days if day is not None})
+    if not days:
+        return 0
+    # the range lets the scan skip blocks of other days (zone maps); the list picks the days inside it
+    con.register("touched_days", pa.table({"day": pa.array(days, pa.date32())}))
+    where = "d.day BETWEEN $lo AND $hi AND d.day IN (SELECT day FROM touched_days)"
+    params = {"lo": days[0], "hi": days[-1]}
+    con.execute("DELETE FROM timeline_daily WHERE day IN (SELECT day FROM touched_days)")
+    con.execute(f"INSERT INTO timeline_daily {TIMELINE_SELECT.format(where=where)}", params)
+    con.execute("DELETE FROM frame_daily WHERE day IN (SELECT day FROM touched_days)")
+    con.execute(f"INSERT INTO frame_daily {FRAME_SELECT.format(where=where)}", params)
+    con.unregister("touched_days")
+    return len(days)
+
+
+def days_of(con, ids: Iterable[str]) -> set[date]:
+    """The days of the stored documents ``ids``."""
+    ids = sorted(set(ids))
+    if not ids:
+        return set()
+    return {row[0] for row in con.execute("SELECT DISTINCT day FROM documents WHERE list_contains(?, id)",
+                                          [ids]).fetchall()}
+
+
+def days_of_stories(con, story_ids: Iterable[int]) -> set[date]:
+    """The days of the documents of the stories ``story_ids``."""
+    story_ids = sorted(set(story_ids))
+    if not story_ids:
+        return set()
+    return {row[0] for row in con.execute("SELECT DISTINCT day FROM documents WHERE list_contains(?, story_id)",
+                                          [story_ids]).fetchall()}
