@@ -12,8 +12,9 @@ a neutral report of a debate; a side must outnumber the other by ``MARGIN`` of t
 and list items under other headings are not read; the topic losing a comparison ("Kling is much better
 than Seedance") is against it, winning one is for it (``comparison``).
 
-A frame is the text's when one of its cues (not inside a name or address) is in a counted sentence; its
-stance is the mean over the counted sentences that carry a cue. An actor is the
+A frame is the text's when a counted sentence takes it: by the topic's trained frame classifier where it
+has one (``crawler.nlp.frame_model``: the classifier sure, or a cue and the classifier agreeing), else by
+one of its cues (not inside a name or address); its stance is that of the counted sentences that take it. An actor is the
 person or organisation closest to a reporting word, with that sentence's stance and its quote as evidence.
 Results land in ``doc._.reception`` (see ``reception_of``).
 """
@@ -27,6 +28,7 @@ from typing import Dict, Iterable, Iterator, List
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from crawler.nlp.frame_model import FrameModel
 from crawler.nlp.labels import LABELS, label_of
 from crawler.nlp.stance_models import load_stance_model
 from crawler.nlp.targets import TargetFinder
@@ -147,8 +149,9 @@ def _reported(rows: list[tuple[float, float, float]]) -> dict:
 
 
 class Reception:
-    def __init__(self, finder: TargetFinder, model, language: str):
+    def __init__(self, finder: TargetFinder, model, language: str, frame_model: FrameModel | None = None):
         self.finder, self.model, self.language = finder, model, language
+        self.frame_model = frame_model
         self.reporting = REPORTING[language]
 
     def speakers(self, sent) -> list:
@@ -246,6 +249,9 @@ class Reception:
     def _process(self, docs: list[Doc]) -> list[Doc]:
         selected = [self.select(doc) for doc in docs]
         flat = [s for sentences, _totals in selected for s in sentences]
+        if self.frame_model is not None:  # the counted sentences' frames: the classifier over their cue hits
+            for sentence, frames in zip(flat, self.frame_model.decide([(s.text, s.frames) for s in flat])):
+                sentence.frames = {name: n for name, n in frames.items() if name in self.finder.frames}
         for sentence, probs in zip(flat, self.model.predict([(s.text, s.spans) for s in flat])):
             sentence.probs = COMPARED.get(sentence.comparison, probs)
         for doc, (sentences, totals) in zip(docs, selected):
@@ -255,14 +261,17 @@ class Reception:
 
 @Language.factory(
     "seedtrack_reception",
-    default_config={"targets": [], "rivals": [], "frames": {}, "names": [], "model": "auto", "language": "en"},
+    default_config={"targets": [], "rivals": [], "frames": {}, "names": [], "model": "auto", "language": "en",
+                    "frame_model": ""},
     assigns=["doc._.reception"],
     requires=["doc.sents", "doc.ents"],
 )
-def make_reception(nlp: Language, name: str, targets: List[str], rivals: List[str],
-                   frames: Dict[str, List[str]], names: List[str], model: str, language: str) -> Reception:
+def make_reception(nlp: Language, name: str, targets: List[str], rivals: List[str], frames: Dict[str, List[str]],
+                   names: List[str], model: str, language: str, frame_model: str) -> Reception:
+    """``frame_model``: the path of the topic's trained frame classifier, or "" to frame by cues alone."""
     classifier = load_stance_model(model, language)
-    return Reception(TargetFinder(targets, rivals, frames, names), classifier, language)
+    framer = FrameModel.load(frame_model) if frame_model else None
+    return Reception(TargetFinder(targets, rivals, frames, names), classifier, language, framer)
 
 
 def reception_of(doc: Doc) -> dict:

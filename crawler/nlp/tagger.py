@@ -15,6 +15,7 @@ import hashlib
 import importlib.metadata
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Sequence
 
 from spacy.language import Language
@@ -22,6 +23,7 @@ from spacy.language import Language
 from crawler.nlp import components  # noqa: F401  (registers the factories)
 from crawler.nlp import reception as _reception  # noqa: F401  (registers seedtrack_reception)
 from crawler.text.terms import case_sensitive
+from crawler.nlp.frame_model import frame_model_for
 from crawler.nlp.model import installed_model, load_english
 from crawler.nlp.reception import reception_of
 from crawler.nlp.stance_models import model_files, resolved_name
@@ -60,6 +62,7 @@ class TaggerSpec:
     model: str | None = None  # spaCy package name (None: the first of MODEL_NAMES installed)
     stance_model: str = "auto"
     batch_size: int = 32
+    frame_model: str = ""  # the topic's trained frame classifier (crawler.nlp.frame_model), "" for cues alone
 
     @classmethod
     def from_topic(cls, topic: Topic, model: str | None = None, stance_model: str = "auto",
@@ -67,18 +70,18 @@ class TaggerSpec:
         config = finder_config(topic)
         return cls(topic.entities, tuple(config["targets"]), tuple(config["rivals"]),
                    tuple((name, tuple(cues)) for name, cues in config["frames"].items()),
-                   model, stance_model, batch_size)
+                   model, stance_model, batch_size, frame_model_for(topic.slug, config["frames"]))
 
     def version(self) -> str:
         """A fingerprint of what the analysis depends on: the topic's entities, targets and frames, the spaCy
-        model and the stance model's files. Stored per document, so `seedtrack retag` finds stale ones."""
+        model, the stance model's files and the frame model's. Stored per document, so `seedtrack retag` finds stale ones."""
         return nlp_version(self)
 
     def reception_config(self, language: str) -> dict[str, Any]:
         return {"targets": list(self.targets), "rivals": list(self.rivals),
                 "frames": {name: list(cues) for name, cues in self.frames},
                 "names": sorted({n for e in self.entities for n in (e.name, *e.aliases)}),
-                "model": self.stance_model, "language": language}
+                "model": self.stance_model, "language": language, "frame_model": self.frame_model}
 
 
 @functools.lru_cache(maxsize=None)
@@ -90,6 +93,8 @@ def nlp_version(spec: TaggerSpec) -> str:
                         importlib.metadata.version(package.replace("_", "-")))).encode())
     for path in sorted(model_files(stance)):
         digest.update(path.read_bytes())
+    if spec.frame_model:
+        digest.update(Path(spec.frame_model).read_bytes())
     return digest.hexdigest()[:12]
 
 

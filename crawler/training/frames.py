@@ -1,0 +1,140 @@
+"""Trains a topic's frame classifier: ``python -m crawler.training.frames [--topic FILE]``.
+
+Training data: the project's train sets with frames (``reception_train``, ``reception_train_zh``,
+``frames_train``, ``posts_train``). Each text is read by the topic's own pipeline (so its cue hits skip
+entity names as they do at run time) and turned into ``crawler.nlp.frame_model.features``; one logistic
+layer per frame is fitted by full-batch Adam with an L2 penalty. The penalty and the two thresholds of the
+decision rule (sure alone / with a cue) are chosen on the dev sets (``frames_dev``, ``posts_dev``): the
+highest recall whose micro precision is at least ``--precision``; the test of the choice is ``seedtrack
+eval``. The model is written to ``crawler/nlp/models/frames-<slug>/model.json`` (shipped with the package).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from crawler.nlp.frame_model import FrameModel, features, model_path
+from crawler.nlp.targets import TargetFinder
+from crawler.nlp.tagger import LANGUAGES, Tagger, TaggerSpec
+from crawler.text.language import detect_language
+from crawler.topic import load_topic
+from crawler.training import datasets
+from crawler.training.evaluation import score
+
+TRAIN = ("reception-train", "reception-train-zh", "frames_train.jsonl", "posts_train.jsonl")
+DEV = ("frames_dev.jsonl", "posts_dev.jsonl")
+PENALTIES = (1e-4, 3e-4, 1e-3)
+THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.3, 0.96, 0.05))
+MIN_COUNT = 2  # a word feature must occur in at least this many training texts
+
+
+def examples(name: str, finder: TargetFinder) -> list[datasets.Example]:
+    return datasets.load(str(datasets.DATA_DIR / name) if name.endswith(".jsonl") else name, finder.spans)
+
+
+def featurised(sets: tuple[str, ...], finder: TargetFinder, tagger: Tagger) -> tuple[list[list[str]], list[tuple]]:
+    """(features, gold frames) of every text of the sets, read by the topic's pipeline as at run time."""
+    rows, gold = [], []
+    for name in sets:
+        found = examples(name, finder)
+        langs = ["zh" if name.endswith("-zh") else detect_language(e.text, hint=e.lang, priors=LANGUAGES) or "en"
+                 for e in found]
+        for lang in LANGUAGES:
+            chosen = [e for e, l in zip(found, langs) if l == lang]
+            nlp = tagger.pipeline(lang)
+            with nlp.select_pipes(disable=["seedtrack_reception"]):
+                for e, doc in zip(chosen, nlp.pipe(e.text for e in chosen)):
+                    hits = finder.frame_hits(e.text, [(ent.start_char, ent.end_char) for ent in doc.ents])
+                    rows.append(features(e.text, hits))
+                    gold.append(e.frames)
+    return rows, gold
+
+
+def matrix(rows: list[list[str]], index: dict[str, int]) -> np.ndarray:
+    x = np.zeros((len(rows), len(index)), dtype=np.float32)
+    for r, row in enumerate(rows):
+        x[r, [index[f] for f in row if f in index]] = 1.0
+    return x
+
+
+def fit(x: np.ndarray, y: np.ndarray, penalty: float, steps: int = 600, rate: float = 0.05):
+    """Logistic layers (features x frames) minimising mean cross-entropy + penalty * |W|^2, by Adam."""
+    w = np.zeros((x.shape[1], y.shape[1]), dtype=np.float32)
+    b = np.zeros(y.shape[1], dtype=np.float32)
+    moments = [[np.zeros_like(w), np.zeros_like(w)], [np.zeros_like(b), np.zeros_like(b)]]
+    for step in range(1, steps + 1):
+        p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
+        error = (p - y) / len(x)
+        for param, grad, (m, v) in ((w, x.T @ error + 2 * penalty * w, moments[0]), (b, error.sum(0), moments[1])):
+            m *= 0.9
+            m += 0.1 * grad
+            v *= 0.999
+            v += 0.001 * grad * grad
+            param -= rate * (m / (1 - 0.9 ** step)) / (np.sqrt(v / (1 - 0.999 ** step)) + 1e-8)
+    return w, b
+
+
+def micro(gold, predicted) -> tuple[float, float]:
+    values = score("dev", ["neutral"] * len(gold), ["neutral"] * len(gold), gold, predicted).frames["(all, micro)"]
+    return values["precision"], values["recall"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawler.training.frames", description=__doc__.split("\n")[0])
+    parser.add_argument("--topic", help="topic file (default: the shipped topic)")
+    parser.add_argument("--precision", type=float, default=0.88,
+                        help="the least micro precision on the dev sets a choice may have (default 0.88)")
+    parser.add_argument("--out", type=Path, help="where to write the model (default: models/frames-<slug>/model.json)")
+    args = parser.parse_args(argv)
+    topic = load_topic(args.topic)
+    finder = TargetFinder.from_topic(topic)
+    frames = [frame.name for frame in topic.frames]
+    tagger = Tagger(TaggerSpec.from_topic(topic, stance_model="textcat"))
+    rows, gold = featurised(TRAIN, finder, tagger)
+    dev_rows, dev_gold = featurised(DEV, finder, tagger)
+    counts: dict[str, int] = {}
+    for row in rows:
+        for f in row:
+            counts[f] = counts.get(f, 0) + 1
+    names = sorted(f for f, c in counts.items() if c >= MIN_COUNT or f.startswith("cue:"))
+    index = {f: i for i, f in enumerate(names)}
+    x, dev_x = matrix(rows, index), matrix(dev_rows, index)
+    y = np.array([[float(f in g) for f in frames] for g in gold], dtype=np.float32)
+    dev_hits = [{f[4:] for f in row if f.startswith("cue:")} for row in dev_rows]
+    best = None
+    for penalty in PENALTIES:
+        w, b = fit(x, y, penalty)
+        p = 1.0 / (1.0 + np.exp(-(dev_x @ w + b)))
+        for sure in THRESHOLDS:
+            for with_cue in (t for t in THRESHOLDS if t <= sure):
+                predicted = [[f for j, f in enumerate(frames) if p[i, j] >= sure or (f in dev_hits[i] and p[i, j] >= with_cue)]
+                             for i in range(len(dev_rows))]
+                precision, recall = micro(dev_gold, predicted)
+                key = (precision >= args.precision, recall if precision >= args.precision else precision)
+                if best is None or key > best[0]:
+                    best = (key, penalty, sure, with_cue, precision, recall, w, b)
+        print(f"penalty {penalty}: best so far P {best[4]:.3f} R {best[5]:.3f} (sure {best[2]}, with a cue {best[3]})",
+              file=sys.stderr)
+    _key, penalty, sure, with_cue, precision, recall, w, b = best
+    keep = np.abs(w).max(axis=1) >= 1e-3
+    out = args.out or model_path(topic.slug)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    data = {"topic": topic.slug, "frames": frames, "threshold": sure, "cue_threshold": with_cue,
+            "trained_on": list(TRAIN), "chosen_on": list(DEV), "penalty": penalty,
+            "dev_micro": {"precision": round(precision, 3), "recall": round(recall, 3)},
+            "features": [f for f, k in zip(names, keep) if k],
+            "weights": np.round(w[keep], 4).tolist(), "bias": np.round(b, 4).tolist()}
+    out.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+    FrameModel.load(out)  # it loads
+    print(f"wrote {out} ({len(data['features'])} features; dev micro precision {precision:.3f}, recall {recall:.3f}; "
+          f"penalty {penalty}, thresholds {sure} alone / {with_cue} with a cue)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
