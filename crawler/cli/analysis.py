@@ -11,10 +11,12 @@ from crawler.storage import DEFAULT_DB, Database
 
 
 def cmd_restory(args: argparse.Namespace) -> int:
+    from crawler.storage.daily import refresh
     from crawler.storage.stories import restory
 
     with Database(args.db).writing() as con:
         documents, stories = restory(con)
+        refresh(con)  # every document's story may have changed: every day's timeline.stories
     print(f"{documents} documents in {stories} stories")
     return 0
 
