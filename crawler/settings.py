@@ -90,3 +90,11 @@ SCHEDULE_STOP_TIMEOUT = 120.0  # seconds a running crawl has to stop cleanly aft
 SCHEDULE_LOG_FILE = None  # the daemon's log; None: seedtrack.log beside the database (data/seedtrack.log)
 SCHEDULE_LOG_MAX_BYTES = 5_000_000  # the log rotates at this size
 SCHEDULE_LOG_BACKUPS = 5  # rotated logs kept (seedtrack.log.1 ...)
+
+# Several machines (crawler/distributed/): `seedtrack crawl --redis URL` workers and one `seedtrack load`
+REDIS_URL = ""  # empty: one machine, the crawl writes the database; set: the crawl is a worker of this Redis
+REDIS_PREFIX = ""  # prefix of every Redis key; empty: seedtrack:<database file name>, so topics can share a Redis
+REDIS_WORKER_TIMEOUT = 10.0  # seconds without a heartbeat after which a worker's requests in flight are crawled by another
+REDIS_CLAIM_SECONDS = 3600  # a page claimed by a worker is not fetched by another for this long (unless stored by then)
+REDIS_RETRY_SECONDS = 30  # a Redis command is retried this long (a Redis restart) before the worker gives up
+LOAD_BATCH_MESSAGES = 20  # stream messages (each a store batch of up to STORE_BATCH_SIZE rows) per loader transaction

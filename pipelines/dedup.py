@@ -12,7 +12,7 @@ import logging
 
 from scrapy.exceptions import DropItem
 
-from crawler.storage import Database
+from crawler.distributed.stream import output_for
 from crawler.extensions.crawlstate import KnownDocuments
 from crawler.items import Document
 from crawler.storage.writer import writer_thread
@@ -37,7 +37,7 @@ class DedupPipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.database = Database(self.crawler.settings["SEEDTRACK_DB"])
+        self.database = output_for(self.crawler.settings)  # or the item stream of a worker
         self.known = KnownDocuments.for_crawler(self.crawler)
 
     def process_item(self, item: Document) -> Document:

@@ -68,6 +68,10 @@ def crawl_settings(topic: Topic, db: str | Path, overrides: Mapping[str, Any] = 
         user_agent = f"{user_agent} (+{topic.contact})"
     settings.set("USER_AGENT", user_agent, priority="project")
     settings.update(dict(overrides), priority="cmdline")
+    if settings.get("REDIS_URL"):  # one worker of a distributed crawl (crawler/distributed/)
+        from crawler.distributed.worker import worker_settings
+
+        worker_settings(settings)
     return settings
 
 

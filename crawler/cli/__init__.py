@@ -1,4 +1,4 @@
-"""The ``seedtrack`` command line: crawl, demo, sql, export, sources, schedule, status, tag, eval, retag, restory, alerts, report. A thin layer over the library modules."""
+"""The ``seedtrack`` command line: crawl, load, demo, sql, export, sources, schedule, status, tag, eval, retag, restory, alerts, report. A thin layer over the library modules."""
 
 from __future__ import annotations
 
@@ -22,18 +22,49 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     topic = load_topic(args.topic)
     sources = adhoc_sources(args.feed, args.page) if (args.feed or args.page) else select_sources(topic, args.source)
     overrides = parse_overrides(args.set)
-    Database(args.db).migrate()
+    if args.redis:
+        overrides["REDIS_URL"] = args.redis
+    else:
+        Database(args.db).migrate()
     settings = crawl_settings(topic, args.db, overrides)
     if args.log_level:
         settings.set("LOG_LEVEL", args.log_level, priority="cmdline")
     results = run_crawl(topic, sources, settings, progress=None if args.quiet else sys.stderr)
     print(format_summary(results))
-    print(f"database: {Path(args.db).resolve()}")
+    if args.redis:
+        print(f"pushed to the item stream on {args.redis}; `seedtrack load` writes it to {Path(args.db).resolve()}")
+    else:
+        print(f"database: {Path(args.db).resolve()}")
     failed = [r for r in results if r.status not in ("ok", "partial")]
     if results and len(failed) == len(results):
         if all(r.offline for r in results):
             print(f"seedtrack: error: {OFFLINE_HINT}", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from crawler.distributed.keys import Keys, connect
+    from crawler.distributed.loader import run_loader
+    from crawler.distributed.worker import client
+
+    settings = project_scrapy_settings(parse_overrides(args.set))
+    settings.set("SEEDTRACK_DB", str(args.db), priority="cmdline")
+    settings.set("REDIS_URL", args.redis, priority="cmdline")
+    connect(args.redis)
+    keys = Keys.from_settings(settings)
+
+    def progress(totals) -> None:
+        if not args.quiet:
+            print(f"load: {totals.messages} messages, {totals.documents} new documents, {totals.rows} rows",
+                  file=sys.stderr, flush=True)
+
+    totals = run_loader(client(settings), keys, Database(args.db), settings.getint("LOAD_BATCH_MESSAGES"),
+                        settings.getfloat("REFETCH_FAILED_DAYS"), args.until_idle, progress)
+    print(f"loaded {totals.messages} messages ({totals.rows} rows, {totals.documents} new documents"
+          f"{f', {totals.skipped} committed before' if totals.skipped else ''}"
+          f"{f', {totals.refused} rows refused (see errors)' if totals.refused else ''}) "
+          f"from {keys.items} into {Path(args.db).resolve()}")
     return 0
 
 
@@ -202,7 +233,18 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a setting for this run")
     crawl.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="Scrapy log level")
     crawl.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    crawl.add_argument("--redis", metavar="URL", help="crawl as one worker of the frontier on this Redis "
+                       "(redis://HOST:PORT/DB): rows go to its item stream for `seedtrack load`")
     crawl.set_defaults(func=cmd_crawl)
+
+    load = commands.add_parser("load", help="write the item stream of `crawl --redis` workers into the database")
+    load.add_argument("--redis", metavar="URL", required=True, help="the workers' Redis (redis://HOST:PORT/DB)")
+    with_db(load)
+    load.add_argument("--until-idle", type=float, metavar="SECONDS",
+                      help="exit after this long with nothing to load (default: run until SIGINT/SIGTERM)")
+    load.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a setting (REDIS_PREFIX ...)")
+    load.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    load.set_defaults(func=cmd_load)
 
     demo = commands.add_parser("demo", help="crawl a bundled replay site on 127.0.0.1 (no internet needed)")
     with_db(demo, Path("data") / "demo.duckdb")

@@ -9,6 +9,10 @@ incremental source stopped last time; ``key``, the database's pseudonym key when
 handles; ``validators``, the ETag/Last-Modified of its feeds and APIs. When the spider closes it saves
 the spider's new cursors (``spider.state_rows(reason)``) and, after a complete run without errors, the
 validators the conditional middleware collected (``spider.answered``), through the writer thread.
+
+A worker of a distributed crawl (``REDIS_URL`` set) opens no database: it reads this state from Redis,
+where ``seedtrack load`` publishes it (``crawler/distributed/state.py``), and sends what it saves to the
+item stream.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import asyncio
 
 from scrapy import signals
 
+from crawler.errors import CrawlSetupError
 from crawler.text.dates import utc_now
 from crawler.storage import Database, state
 from crawler.storage.writer import writer_thread
@@ -32,7 +37,10 @@ class KnownDocuments:
 
     @classmethod
     def for_crawler(cls, crawler) -> "KnownDocuments":
-        """The process's instance for the crawler's database file, loaded on first use."""
+        """The process's instance for the crawler's database file, loaded on first use (a worker's is
+        shared with every worker on Redis)."""
+        if crawler.settings.get("REDIS_URL"):
+            return _redis_known(crawler.settings)
         database = Database(crawler.settings["SEEDTRACK_DB"])
         key = str(database.path.resolve())
         if key not in cls._by_database:
@@ -56,6 +64,18 @@ class KnownDocuments:
         return True
 
 
+def _redis_known(settings):
+    from crawler.distributed.keys import Keys
+    from crawler.distributed.state import RedisKnownDocuments
+    from crawler.distributed.worker import client
+
+    keys = Keys.from_settings(settings)
+    if keys.prefix not in KnownDocuments._by_database:
+        KnownDocuments._by_database[keys.prefix] = RedisKnownDocuments(
+            client(settings), keys, settings.getfloat("REDIS_CLAIM_SECONDS"))
+    return KnownDocuments._by_database[keys.prefix]
+
+
 class CrawlStateExtension:
     def __init__(self, crawler):
         self.crawler = crawler
@@ -63,12 +83,31 @@ class CrawlStateExtension:
         self.database = Database(settings["SEEDTRACK_DB"])
         spider = crawler.spider
         spider.known = KnownDocuments.for_crawler(crawler)
+        spider.answered = {}  # url -> (etag, modified, request meta), filled by the conditional middleware
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        self.stream = None
+        if settings.get("REDIS_URL"):
+            self._from_redis(spider, settings)
+            return
         spider.previous = state.crawl_state(self.database, spider.name) if getattr(spider, "incremental", False) else {}
         spider.key = state.pseudonym_key(self.database) if getattr(spider, "pseudonymises", False) else None
         conditional = settings.getbool("CONDITIONAL_ENABLED")
         spider.validators = state.validators(self.database, spider.name) if conditional else {}
-        spider.answered = {}  # url -> (etag, modified, request meta), filled by the conditional middleware
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    def _from_redis(self, spider, settings) -> None:
+        from crawler.distributed import state as shared
+        from crawler.distributed.keys import Keys
+        from crawler.distributed.stream import StreamWriter
+
+        self.stream = StreamWriter(settings)
+        server, keys = self.stream.server, Keys.from_settings(settings)
+        spider.previous = shared.cursors(server, keys, spider.name) if getattr(spider, "incremental", False) else {}
+        spider.key = shared.pseudonym_key(server, keys) if getattr(spider, "pseudonymises", False) else None
+        if getattr(spider, "pseudonymises", False) and spider.key is None:
+            raise CrawlSetupError(f"no pseudonym key on Redis under {keys.prefix}: start `seedtrack load` "
+                                  "(it publishes the database's key) before the workers")
+        conditional = settings.getbool("CONDITIONAL_ENABLED")
+        spider.validators = shared.validators(server, keys, spider.name) if conditional else {}
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -89,6 +128,9 @@ class CrawlStateExtension:
                 if meta.get("conditional_save", True)]
 
     def save(self, rows: list[dict], validators: list[tuple]) -> None:
+        if self.stream is not None:
+            self.stream.save_state(rows, validators)
+            return
         state.save_state(self.database, rows)
         if validators:
             state.save_validators(self.database, validators)

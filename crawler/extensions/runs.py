@@ -1,6 +1,7 @@
 """Records each source's run in ``crawl_runs`` (counts, outcome, timing) and its errors in ``errors``.
 
-The rows are written by the process's store writer thread, so the reactor never waits for the file lock.
+The rows are written by the process's store writer thread, so the reactor never waits for the file lock;
+a worker of a distributed crawl sends them to the item stream instead (``stream.output_for``).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import asyncio
 
 from scrapy import signals
 
-from crawler.storage import Database
+from crawler.distributed.stream import output_for
 from crawler.storage.writer import writer_thread
 from crawler.text.dates import utc_now
 
@@ -29,7 +30,7 @@ def run_counts(stats: dict) -> dict[str, int]:
 class RunRecorder:
     def __init__(self, crawler):
         self.crawler = crawler
-        self.database = Database(crawler.settings["SEEDTRACK_DB"])
+        self.database = output_for(crawler.settings)
         self.started_at = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)

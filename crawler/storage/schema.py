@@ -292,6 +292,13 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         views       BIGINT
         score       BIGINT
     """)),
+    Table("stream_loads", 9, "several machines: the item-stream messages `seedtrack load` committed", _cols("""
+        message_id VARCHAR PRIMARY KEY
+        stream_id  VARCHAR
+        worker     VARCHAR
+        row_count  BIGINT
+        loaded_at  TIMESTAMP NOT NULL
+    """)),
 )}
 
 # Tables of rows derived from a document's text by the NLP stage: replaced whenever the document is.

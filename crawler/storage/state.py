@@ -47,6 +47,12 @@ def save_state(database: Database, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     with database.writing() as con:
+        write_state(con, rows)
+
+
+def write_state(con, rows: Sequence[dict[str, Any]]) -> None:
+    """``save_state`` inside a caller's transaction."""
+    if rows:
         con.executemany(
             "INSERT OR REPLACE INTO crawl_state (source, query, cursor, newest_id, newest_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP)",
@@ -76,6 +82,12 @@ def validators(database: Database, source: str) -> dict[str, tuple[str | None, s
 def save_validators(database: Database, rows: Sequence[tuple[str, str, str | None, str | None, datetime]]) -> None:
     """(url, source, etag, last_modified, checked_at) rows, replacing the URL's earlier ones."""
     with database.writing() as con:
+        write_validators(con, rows)
+
+
+def write_validators(con, rows: Sequence[tuple[str, str, str | None, str | None, datetime]]) -> None:
+    """``save_validators`` inside a caller's transaction."""
+    if rows:
         con.executemany(
             "INSERT INTO http_validators (url, source, etag, last_modified, checked_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (url) DO UPDATE SET source = excluded.source, etag = excluded.etag, "

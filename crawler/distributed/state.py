@@ -1,0 +1,94 @@
+"""Crawl state on Redis: what spiders need from earlier crawls, published by the loader, read by workers.
+
+The loader publishes, when it starts and after each commit: the known document ids (``{prefix}:known``)
+and those worth fetching again (``{prefix}:retry``), each source's cursors and HTTP validators, and the
+database's pseudonym key. A worker claims a page with ``SET NX`` on ``{prefix}:claim:{id}`` (expiring
+after ``REDIS_CLAIM_SECONDS``), so a page two workers both list is fetched once; ``add`` is atomic too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+import redis
+
+from crawler.distributed.keys import Keys
+from crawler.distributed.messages import decode_rows, dumps_rows
+
+_CLAIM = """
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then return 1 end
+return 0
+"""
+_ADD = """
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
+if ARGV[2] == '0' and redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 0 end
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('SREM', KEYS[2], ARGV[1])
+return 1
+"""
+
+
+class RedisKnownDocuments:
+    """``KnownDocuments`` shared by every worker of a prefix (same ``claim`` and ``add``)."""
+
+    def __init__(self, server: redis.Redis, keys: Keys, claim_seconds: float):
+        self.server, self.keys, self.claim_seconds = server, keys, int(max(1, claim_seconds))
+        self._claim = server.register_script(_CLAIM)
+        self._add = server.register_script(_ADD)
+
+    def claim(self, doc_id: str) -> bool:
+        return bool(self._claim(keys=[self.keys.known, self.keys.claim(doc_id)], args=[doc_id, self.claim_seconds]))
+
+    def add(self, doc_id: str, page_read: bool = False) -> bool:
+        return bool(self._add(keys=[self.keys.known, self.keys.retry], args=[doc_id, "1" if page_read else "0"]))
+
+
+# -- read by workers ------------------------------------------------------------------------------
+
+def cursors(server: redis.Redis, keys: Keys, source: str) -> dict[str, dict[str, Any]]:
+    """query -> {cursor, newest_id, newest_at}, as ``storage.state.crawl_state`` gives them."""
+    out = {}
+    for query, value in server.hgetall(keys.cursors(source)).items():
+        row = decode_rows("crawl_state", json.loads(value))[0]
+        out[query.decode()] = {k: row.get(k) for k in ("cursor", "newest_id", "newest_at")}
+    return out
+
+
+def validators(server: redis.Redis, keys: Keys, source: str) -> dict[str, tuple[str | None, str | None]]:
+    return {url.decode(): tuple(json.loads(value)) for url, value in server.hgetall(keys.validators(source)).items()}
+
+
+def pseudonym_key(server: redis.Redis, keys: Keys) -> str | None:
+    value = server.get(keys.pseudonym_key)
+    return value.decode() if value else None
+
+
+# -- written by the loader ------------------------------------------------------------------------
+
+def publish_known(server: redis.Redis, keys: Keys, known: Iterable[str], retry: Iterable[str]) -> None:
+    """Ids not to fetch again, and ids whose page is worth another fetch (read from their feed only)."""
+    known, retry = list(known), list(retry)
+    pipe = server.pipeline(transaction=False)
+    for start in range(0, max(len(known), len(retry)), 5000):
+        if part := known[start:start + 5000]:
+            pipe.sadd(keys.known, *part)
+            pipe.srem(keys.retry, *part)
+        if part := retry[start:start + 5000]:
+            pipe.sadd(keys.retry, *part)
+            pipe.srem(keys.known, *part)
+    pipe.execute()
+
+
+def publish_state(server: redis.Redis, keys: Keys, state_rows: Iterable[dict], validator_rows: Iterable[dict],
+                  key: str | None = None) -> None:
+    """crawl_state rows (cursors) and http_validators rows, as the database has them."""
+    pipe = server.pipeline(transaction=False)
+    for row in state_rows:
+        pipe.hset(keys.cursors(row["source"]), row["query"], dumps_rows([row]))
+    for row in validator_rows:
+        pipe.hset(keys.validators(row["source"]), row["url"], json.dumps([row.get("etag"), row.get("last_modified")]))
+    if key:
+        pipe.set(keys.pseudonym_key, key)
+    pipe.execute()
