@@ -58,7 +58,7 @@ class StorePipeline:
     def from_crawler(cls, crawler):
         settings = crawler.settings
         return cls(
-            crawler, Database(settings["SEEDTRACK_DB"]),
+            crawler, Database(settings["SEEDTRACK_DB"], keep_open=True),
             settings.getint("STORE_BATCH_SIZE"), settings.getfloat("STORE_FLUSH_SECONDS"),
         )
 
@@ -158,6 +158,7 @@ class StorePipeline:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        await asyncio.get_running_loop().run_in_executor(self._writer, self.database.release)
         if len(self._batch):
             raise DatabaseError(
                 f"{len(self._batch.documents)} documents and {len(self._batch.filtered)} filtered URLs could not "

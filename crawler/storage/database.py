@@ -1,8 +1,9 @@
 """The one database adapter: opens the DuckDB file, migrates it, writes batches, runs read-only queries.
 
-DuckDB lets one process hold a file for writing at a time, so every write opens a short-lived
-connection, writes a whole batch in one transaction and closes it; readers open the file read-only.
-Both wait and retry while another process holds the lock, then fail with a clear message.
+DuckDB lets one process hold a file for writing at a time, so a write opens a connection, writes a whole
+batch in one transaction and closes it; readers open the file read-only. Both wait and retry while
+another process holds the lock, then fail with a clear message. A busy writer (``keep_open``: the store
+stage) keeps its connection open between batches and lets go for waiting processes (``writer``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, Iterator, Sequence
 import duckdb
 
 from crawler.errors import UserError
-from crawler.storage import batches
+from crawler.storage import batches, writer
 from crawler.storage.schema import BACKFILLS, LATEST_VERSION, MIGRATIONS, TABLES, VIEWS
 
 DEFAULT_DB = Path("data") / "seedtrack.duckdb"
@@ -39,6 +40,9 @@ class DatabaseError(UserError):
 # refuses a read-only connection to a file while a read-write one is open in the same process (and the
 # reverse): the connections of one process take turns, whichever thread they come from.
 _PROCESS_WRITE_LOCK = threading.RLock()
+_HELD = writer.held_connections(_PROCESS_WRITE_LOCK)
+# A kept connection checkpoints when its write-ahead log reaches this, not every few batches.
+KEPT_CHECKPOINT_THRESHOLD = "256MB"
 
 
 def _is_lock_error(exc: duckdb.Error) -> bool:
@@ -58,11 +62,13 @@ def _open_problem(path: Path, exc: duckdb.Error) -> str:
 
 
 class Database:
-    """A DuckDB file used by seedtrack; cheap to create, holds no open connection between calls."""
+    """A DuckDB file used by seedtrack; cheap to create, holds no open connection between calls unless
+    ``keep_open`` (then its connection stays open while writes keep coming: ``writer.HeldConnections``)."""
 
-    def __init__(self, path: str | Path = DEFAULT_DB, lock_timeout: float = 60.0):
+    def __init__(self, path: str | Path = DEFAULT_DB, lock_timeout: float = 60.0, keep_open: bool = False):
         self.path = Path(path)
         self.lock_timeout = lock_timeout
+        self.keep_open = keep_open
         self._migrated = False
 
     def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -70,10 +76,13 @@ class Database:
         delay = 0.02
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=read_only)
+                con = duckdb.connect(str(self.path), read_only=read_only)
+                writer.done_waiting(self.path)
+                return con
             except duckdb.Error as exc:
                 if not _is_lock_error(exc):
                     raise DatabaseError(f"cannot open {self.path}: {_open_problem(self.path, exc)}") from exc
+                writer.announce_wait(self.path)
                 if time.monotonic() > deadline:
                     raise DatabaseError(
                         f"cannot open {self.path}: another process has been writing it for longer than "
@@ -94,7 +103,14 @@ class Database:
             yield from self._writing()
 
     def _writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        con = self._connect(read_only=False)
+        con = _HELD.take(self.path)
+        keep = con is not None or self.keep_open
+        if con is None:
+            if self.keep_open:
+                writer.let_waiters_in(self.path)
+            con = self._connect(read_only=False)
+            if self.keep_open:
+                con.execute(f"SET checkpoint_threshold = '{KEPT_CHECKPOINT_THRESHOLD}'")
         try:
             if not self._migrated:
                 self._migrate(con)
@@ -109,8 +125,18 @@ class Database:
                 con.rollback()
                 raise
             con.commit()
-        finally:
+        except BaseException:
             con.close()
+            raise
+        if keep:
+            _HELD.keep(self.path, con)
+        else:
+            con.close()
+
+    def release(self) -> None:
+        """Close the connection kept open for this file, if any (checkpointing it)."""
+        with _PROCESS_WRITE_LOCK:
+            _HELD.release(self.path)
 
     @contextmanager
     def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -119,6 +145,7 @@ class Database:
             yield from self._reading()
 
     def _reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        _HELD.release(self.path)  # DuckDB opens no read-only connection beside a read-write one
         if not self.path.exists():
             raise DatabaseError(
                 f"no database at {self.path}: run `seedtrack crawl` or `seedtrack demo` first, or pass --db"
