@@ -157,3 +157,42 @@ def test_schedule_checks_alerts_after_each_crawl(crawled, webhook, tmp_path):
             err.close()
     assert len(posts) == spikes >= 1
     assert "alerts checked after its crawl" in (tmp_path / "daemon.err").read_text(encoding="utf-8")
+
+
+def _with_alerts(topic, path, table: str):
+    path.write_text(topic.read_text(encoding="utf-8").replace("\n[[source]]", f"\n[alerts]\n{table}\n\n[[source]]", 1),
+                    encoding="utf-8")
+    return path
+
+
+def test_spike_rules_from_the_topic_change_the_spikes_found(crawled):
+    """The default rules find the spike day; a higher sigma or min_documents in [alerts] finds none, and the
+    default rules' query is the view's."""
+    import duckdb
+
+    from crawler.storage.alerts import SpikeRules, spikes_sql
+
+    tmp, db, topic, cases = crawled
+    default = run_cli("alerts", "--db", db, "--topic", topic, "--dry-run")
+    assert default.returncode == 0, default.stderr
+    assert f"news:volume:{cases['spike_day']}" in default.stdout
+    for i, table in enumerate(("sigma = 50.0", "min_documents = 1000")):
+        strict = run_cli("alerts", "--db", db, "--topic", _with_alerts(topic, tmp / f"strict{i}.toml", table), "--dry-run")
+        assert strict.returncode == 0, strict.stderr
+        assert "news:volume:" not in strict.stdout and "0 spikes not sent yet" in strict.stdout, strict.stdout
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        view = con.execute("SELECT spike_id, value, baseline FROM spikes ORDER BY spike_id").fetchall()
+        same = con.execute(f"SELECT spike_id, value, baseline FROM ({spikes_sql(SpikeRules())}) ORDER BY spike_id").fetchall()
+        loose = con.execute(f"SELECT spike_id FROM ({spikes_sql(SpikeRules(sigma=0.0, min_documents=1))})").fetchall()
+    finally:
+        con.close()
+    assert view == same and len(view) >= 1
+    assert len(loose) > len(view)  # a lower bar finds more spikes
+
+
+def test_a_bad_spike_rule_is_one_clean_error(crawled):
+    tmp, db, topic, _ = crawled
+    result = run_cli("alerts", "--db", db, "--topic", _with_alerts(topic, tmp / "bad.toml", 'sigma = "high"'), "--dry-run")
+    assert result.returncode == 2
+    assert result.stderr.startswith("seedtrack: error: ") and "sigma" in result.stderr and "Traceback" not in result.stderr

@@ -2,7 +2,8 @@
 
 Channels: a Slack-compatible JSON webhook (one POST a spike: ``{"text": ..., "blocks": [...]}``) and e-mail by
 SMTP (one message a run, listing every new spike), configured in the topic file's ``[alerts]`` table or, for
-the webhook, by ``--webhook``. A spike sent on a channel is recorded in the ``alerts`` table, so a second run,
+the webhook, by ``--webhook``; the same table's spike keys (``SpikeRules``: baseline_days, sigma, ...) decide
+what is a spike. A spike sent on a channel is recorded in the ``alerts`` table, so a second run,
 a restart or the scheduler's check after the next crawl sends it no more. The SMTP password, when the server
 wants one, comes from ``SEEDTRACK_SMTP_PASSWORD`` (never from the topic file).
 """
@@ -20,7 +21,7 @@ from typing import Any, TextIO
 
 from crawler.errors import UserError
 from crawler.storage import Database
-from crawler.storage.alerts import pending_spikes, record_sent
+from crawler.storage.alerts import SpikeRules, pending_spikes, record_sent
 
 
 @dataclass(frozen=True)
@@ -107,11 +108,17 @@ def send_email(channel: Channel, spikes: list[dict[str, Any]], timeout: float = 
         smtp.send_message(mail)
 
 
+def rules_of(topic) -> SpikeRules:
+    """The spike rules of the topic's ``[alerts]`` table (baseline_days, sigma, ...; the defaults otherwise)."""
+    return SpikeRules.of(getattr(topic, "alerts", None))
+
+
 def send_alerts(database: Database, channels: list[Channel], dry_run: bool = False,
-                out: TextIO | None = None) -> list[tuple[str, str]]:
-    """Send every pending spike on each channel (or only print them); returns the (spike_id, channel) sent."""
+                out: TextIO | None = None, rules: SpikeRules | None = None) -> list[tuple[str, str]]:
+    """Send every pending spike (under ``rules``, default the ``spikes`` view's) on each channel (or only print
+    them); returns the (spike_id, channel) sent."""
     with database.reading() as con:
-        pending = pending_spikes(con, [c.name for c in channels] or ["dry-run"])
+        pending = pending_spikes(con, [c.name for c in channels] or ["dry-run"], rules)
     if dry_run:
         for spike in pending:
             print(f"{spike['spike_id']}  {message(spike)}\n", file=out or sys.stdout)

@@ -302,12 +302,12 @@ class ScheduleDaemon:
 
     def _check_alerts(self, name: str) -> None:
         """After a crawl, when the topic file has [alerts]: send the spikes not sent yet (as `seedtrack alerts`)."""
-        from crawler.analysis.alerts import channels_of, send_alerts
+        from crawler.analysis.alerts import channels_of, rules_of, send_alerts
 
         if not channels_of(self.topic):
             return
         try:
-            sent = send_alerts(self.database, channels_of(self.topic))
+            sent = send_alerts(self.database, channels_of(self.topic), rules=rules_of(self.topic))
             logger.info("%s: alerts checked after its crawl, %d sent", name, len(sent))
         except Exception as exc:  # an unreachable webhook or mail server must not stop the daemon
             logger.error("%s: alerts after its crawl failed: %s", name, exc)

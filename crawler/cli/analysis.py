@@ -22,14 +22,15 @@ def cmd_restory(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    from crawler.analysis.alerts import channels_of, send_alerts
+    from crawler.analysis.alerts import channels_of, rules_of, send_alerts
     from crawler.topic import load_topic
 
-    channels = channels_of(load_topic(args.topic), args.webhook)
+    topic = load_topic(args.topic)
+    channels = channels_of(topic, args.webhook)
     if not channels and not args.dry_run:
         raise UserError("no alert channel: pass --webhook URL, or add an [alerts] table (webhook, email_to, smtp) "
                         "to the topic file; --dry-run lists the spikes that would be sent")
-    sent = send_alerts(Database(args.db), channels, dry_run=args.dry_run)
+    sent = send_alerts(Database(args.db), channels, dry_run=args.dry_run, rules=rules_of(topic))
     if not args.dry_run:
         print(f"sent {len(sent)} alerts" + (": " + ", ".join(f"{s} ({c})" for s, c in sent) if sent else
                                            " (no spike not sent yet)"))

@@ -1,29 +1,51 @@
 """The reading side of stories: the ``spikes`` view's SQL, the alerts sent, and what the report reads.
 
-Spike rules (constants below; the README's "Spikes" section explains them):
+Spike rules (``SpikeRules``; each a key of the topic file's ``[alerts]`` table, the README's "Spikes" section
+explains them):
 
-- **volume**: news articles per day against the previous ``BASELINE_DAYS`` days, posts per hour against the
-  previous ``BASELINE_HOURS`` hours (periods with nothing count as 0). A period is a spike when it has at
-  least ``MIN_DOCUMENTS`` documents, more than mean + ``SIGMA`` standard deviations of its baseline and at
-  least twice the baseline mean, and its baseline covers at least half its window; the period right after
-  a spike is not a second one (spikes are at least two periods apart: two days for news).
+- **volume**: news articles per day against the previous ``baseline_days`` days, posts per hour against the
+  previous ``baseline_hours`` hours (periods with nothing count as 0). A period is a spike when it has at
+  least ``min_documents`` documents, more than mean + ``sigma`` standard deviations of its baseline and at
+  least twice the baseline mean, and its baseline covers at least half its window; a spike less than
+  ``min_gap`` periods after another of its kind is not a second one (2: the next day for news is not).
 - **stance_shift**: the share of ``against`` among the period's documents with a stance rises by at least
-  ``SHIFT`` over the same baseline window's share, with at least ``MIN_DOCUMENTS`` stanced documents in
+  ``stance_shift`` over the same baseline window's share, with at least ``min_documents`` stanced documents in
   the period and in the baseline.
+
+The ``spikes`` view is ``spikes_sql()`` with the default rules; ``spikes_query(rules)`` is the same query with a
+topic's own, which ``seedtrack alerts`` and the scheduler's check read instead of the view.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Mapping
 
-BASELINE_DAYS = 14
-BASELINE_HOURS = 12
-SIGMA = 3.0
-MIN_DOCUMENTS = 5
-SHIFT = 0.3
 TOP_STORIES = 5
 
-SPIKES_SQL = f"""
+
+@dataclass(frozen=True)
+class SpikeRules:
+    baseline_days: int = 14      # news: a day against the previous 14 days (Meltwater)
+    baseline_hours: int = 12     # posts: an hour against the previous 12 hours
+    sigma: float = 3.0           # volume above mean + 3 sigma of the baseline (Huginn's peak detector)
+    min_documents: int = 5       # a spike (and a stance shift's period and baseline) needs this many documents
+    min_gap: int = 2             # periods between two spikes of one kind (Huginn: at least 2 days apart)
+    stance_shift: float = 0.3    # rise of the 'against' share over its baseline share
+
+    @classmethod
+    def of(cls, conf: Mapping[str, Any] | None) -> "SpikeRules":
+        """The rules of a topic's ``[alerts]`` table (its other keys are channels; absent keys: defaults)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in dict(conf or {}).items() if k in known and v is not None})
+
+
+def spikes_sql(rules: SpikeRules = SpikeRules()) -> str:
+    """The spikes query under ``rules`` (numbers only, formatted in: the rules are typed, never user text)."""
+    days, hours, gap = int(rules.baseline_days), int(rules.baseline_hours), max(int(rules.min_gap), 1)
+    sigma, least, shift = float(rules.sigma), int(rules.min_documents), float(rules.stance_shift)
+    return f"""
     WITH buckets AS (
         SELECT CASE WHEN kind = 'article' THEN 'news' ELSE 'posts' END AS scope,
                date_trunc(CASE WHEN kind = 'article' THEN 'day' ELSE 'hour' END,
@@ -48,28 +70,28 @@ SPIKES_SQL = f"""
                CASE WHEN scope = 'news' THEN count(*) OVER wd ELSE count(*) OVER wh END AS prior,
                CASE WHEN scope = 'news' THEN sum(against) OVER wd ELSE sum(against) OVER wh END AS base_against,
                CASE WHEN scope = 'news' THEN sum(stanced) OVER wd ELSE sum(stanced) OVER wh END AS base_stanced,
-               CASE WHEN scope = 'news' THEN {BASELINE_DAYS} ELSE {BASELINE_HOURS} END AS window_len
+               CASE WHEN scope = 'news' THEN {days} ELSE {hours} END AS window_len
         FROM counts
-        WINDOW wd AS (PARTITION BY scope ORDER BY period ROWS BETWEEN {BASELINE_DAYS} PRECEDING AND 1 PRECEDING),
-               wh AS (PARTITION BY scope ORDER BY period ROWS BETWEEN {BASELINE_HOURS} PRECEDING AND 1 PRECEDING)
+        WINDOW wd AS (PARTITION BY scope ORDER BY period ROWS BETWEEN {days} PRECEDING AND 1 PRECEDING),
+               wh AS (PARTITION BY scope ORDER BY period ROWS BETWEEN {hours} PRECEDING AND 1 PRECEDING)
     ), flagged AS (
         SELECT *,
-               prior * 2 >= window_len AND n >= {MIN_DOCUMENTS} AND n > base + {SIGMA} * sd AND n >= 2 * base
+               prior * 2 >= window_len AND n >= {least} AND n > base + {sigma} * sd AND n >= 2 * base
                    AS is_volume,
-               prior * 2 >= window_len AND stanced >= {MIN_DOCUMENTS} AND base_stanced >= {MIN_DOCUMENTS}
-                   AND against / stanced - base_against / base_stanced >= {SHIFT} AS is_shift
+               prior * 2 >= window_len AND stanced >= {least} AND base_stanced >= {least}
+                   AND against / stanced - base_against / base_stanced >= {shift} AS is_shift
         FROM stats
     ), kept AS (
-        SELECT *, coalesce(lag(is_volume) OVER p, false) AS after_volume,
-               coalesce(lag(is_shift) OVER p, false) AS after_shift
-        FROM flagged WINDOW p AS (PARTITION BY scope ORDER BY period)
+        SELECT *, coalesce(bool_or(is_volume) OVER p, false) AS after_volume,
+               coalesce(bool_or(is_shift) OVER p, false) AS after_shift
+        FROM flagged WINDOW p AS (PARTITION BY scope ORDER BY period ROWS BETWEEN {gap - 1} PRECEDING AND 1 PRECEDING)
     ), found AS (
         SELECT scope, period, 'volume' AS kind, n AS documents, CAST(n AS DOUBLE) AS value, base AS baseline,
-               base + {SIGMA} * sd AS threshold, (n - base) / greatest(sd, 0.5) AS score
+               base + {sigma} * sd AS threshold, (n - base) / greatest(sd, 0.5) AS score
         FROM kept WHERE is_volume AND NOT after_volume
         UNION ALL
         SELECT scope, period, 'stance_shift', n, against / stanced, base_against / base_stanced,
-               base_against / base_stanced + {SHIFT}, against / stanced - base_against / base_stanced
+               base_against / base_stanced + {shift}, against / stanced - base_against / base_stanced
         FROM kept WHERE is_shift AND NOT after_shift
     ), drivers AS (
         SELECT b.scope, b.period, b.story_id, count(*) AS n,
@@ -98,6 +120,15 @@ SPIKES_SQL = f"""
     ORDER BY f.period, f.scope, f.kind
 """
 
+
+SPIKES_SQL = spikes_sql()  # the view
+
+
+def spikes_query(rules: SpikeRules | None = None) -> str:
+    """A FROM item of the spikes under ``rules``: the view when they are the defaults."""
+    return "spikes" if rules is None or rules == SpikeRules() else f"({spikes_sql(rules)}) AS spikes"
+
+
 SPIKE_COLUMNS = ("spike_id", "period", "period_end", "scope", "kind", "documents", "value", "baseline",
                  "threshold", "score", "stories", "titles")
 
@@ -107,10 +138,11 @@ def _dicts(cursor) -> list[dict[str, Any]]:
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
-def pending_spikes(con, channels: list[str]) -> list[dict[str, Any]]:
-    """Spikes not yet sent on every one of ``channels``; each with ``channels`` (those it still needs),
-    ``mix`` (favor/against/neutral of its period) and ``top`` (its stories' title, first URL, documents)."""
-    spikes = _dicts(con.execute("SELECT * FROM spikes ORDER BY period, scope, kind"))
+def pending_spikes(con, channels: list[str], rules: SpikeRules | None = None) -> list[dict[str, Any]]:
+    """Spikes (under ``rules``, default the view's) not yet sent on every one of ``channels``; each with
+    ``channels`` (those it still needs), ``mix`` (favor/against/neutral of its period) and ``top`` (its stories'
+    title, first URL, documents)."""
+    spikes = _dicts(con.execute(f"SELECT * FROM {spikes_query(rules)} ORDER BY period, scope, kind"))
     sent = {(s, c) for s, c in con.execute("SELECT spike_id, channel FROM alerts").fetchall()}
     out = []
     for spike in spikes:

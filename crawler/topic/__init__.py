@@ -32,7 +32,10 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
     "crawl": {"user_agent": (str, None), "contact": (str, None), "allow_private": (tuple, ())},
     "privacy": {"pseudonymise": (bool, False)},
     "alerts": {"webhook": (str, None), "email_to": (tuple, ()), "email_from": (str, None), "smtp": (str, None),
-               "smtp_user": (str, None), "smtp_starttls": (bool, False)},
+               "smtp_user": (str, None), "smtp_starttls": (bool, False),
+               # spike rules (crawler/storage/alerts.py SpikeRules; None: its default)
+               "baseline_days": (int, None), "baseline_hours": (int, None), "sigma": (float, None),
+               "min_documents": (int, None), "min_gap": (int, None), "stance_shift": (float, None)},
     "entity": {"name": (str, REQUIRED), "label": (str, REQUIRED), "aliases": (tuple, ()), "role": (str, "other")},
     "frame": {"name": (str, REQUIRED), "cues": (tuple, REQUIRED), "description": (str, "")},
     "source": {"name": (str, REQUIRED), "kind": (str, REQUIRED), "url": (str, REQUIRED), "interval": (str, None),
@@ -218,6 +221,11 @@ class _Reader:
                               f"got {value!r}")
             if want is bool and not isinstance(value, bool):
                 self.fail(at, f"{where} {key}: expected true or false, got {value!r}")
+            numeric = (int, float) if want is float else int
+            if want in (int, float) and (isinstance(value, bool) or not isinstance(value, numeric)
+                                         or value < (0 if want is float else 1)):
+                self.fail(at, f"{where} {key}: expected {'a number >= 0' if want is float else 'a whole number >= 1'}, "
+                              f"e.g. {key} = {3.0 if want is float else 14}; got {value!r}")
             out[key] = value.strip() if want is str else tuple(v.strip() for v in value) if want is tuple else value
         for key, (want, default) in SCHEMA[name].items():
             if default is REQUIRED and key in out and not out[key]:
