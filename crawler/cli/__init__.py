@@ -142,6 +142,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     write_rows(columns, rows, args.format, sys.stdout)
     if args.format == "table":
         print("\n".join([*notes, database_summary(database)]))
+    if args.redis:
+        from crawler.app.status import frontier_summary
+
+        print(frontier_summary(args.redis, args.db))
     return 0
 
 
@@ -286,6 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
     st = commands.add_parser("status", help="per source: last run, outcome, counts, next run, failures")
     with_db(st)
     st.add_argument("--format", choices=FORMATS, default="table")
+    st.add_argument("--redis", metavar="URL", help="also show the distributed crawl on this Redis: workers, "
+                    "queue depth, the loader's lag")
     st.set_defaults(func=cmd_status)
 
     def with_tagger(sub: argparse.ArgumentParser) -> None:

@@ -1,0 +1,276 @@
+"""Several machines: `seedtrack crawl --redis` workers share one frontier on a real redis-server, and
+`seedtrack load` writes their rows to DuckDB once; against the replay site on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import redis
+
+from crawler.demo.replay.server import ReplayServer
+from crawler.demo.replay.site import build_site
+from crawler.distributed import messages
+from crawler.distributed.keys import Keys
+from crawler.storage import Database
+from helpers import REPO, rows, run_cli, site_sources, wait_for, write_topic
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+pytestmark = pytest.mark.skipif(not Path(REDIS_SERVER).exists(), reason="redis-server is not installed")
+
+FAST = ("-q", "--set", "AUTOTHROTTLE_ENABLED=false", "--set", "NLP_ENABLED=false", "--set", "BACKOFF_BASE_DELAY=0.1",
+        "--set", "REDIS_WORKER_TIMEOUT=3", "--set", "STORE_FLUSH_SECONDS=0.3")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RedisServer:
+    """A real redis-server on a free port; ``restart()`` stops and starts it on the same port and files."""
+
+    def __init__(self, root: Path, durable: bool = False):
+        self.root, self.port, self.durable = root, free_port(), durable
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self) -> "RedisServer":
+        persistence = (["--appendonly", "yes", "--appendfsync", "always"] if self.durable else ["--appendonly", "no"])
+        self.process = subprocess.Popen([REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                         "--dir", str(self.root), *persistence], stdout=subprocess.DEVNULL)
+        client = redis.Redis.from_url(self.url)
+        wait_for(lambda: _pings(client), 20, "redis-server to answer")
+        return self
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(20)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url)
+
+
+def _pings(client) -> bool:
+    try:
+        return client.ping()
+    except redis.RedisError:
+        return False
+
+
+@contextmanager
+def redis_server(root: Path, durable: bool = False):
+    server = RedisServer(root, durable).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The replay site's files (feeds and sitemaps only: sources that need no API keys)."""
+    root = tmp_path_factory.mktemp("dist-site")
+    manifest = build_site(root, articles=24, seed=13)
+    return root, manifest
+
+
+def serve(root, manifest, topic_path: Path, delay: float = 0.0):
+    """A fresh server of the site (each counts its own requests), and a topic of its feed sources."""
+    if delay:
+        routes_file = root / "_routes.json"
+        routes = json.loads(routes_file.read_text(encoding="utf-8"))
+        slow = {path: {**routes.get(path, {}), "delay": delay}
+                for a in manifest["articles"] for path in (a["path"].split("?")[0], a["canonical_path"])}
+        routes_file.write_text(json.dumps({**routes, **slow}), encoding="utf-8")
+    server = ReplayServer(root).start()
+    sources = [s for s in site_sources(server, manifest) if s["kind"] in ("feed", "sitemap")]
+    return server, write_topic(topic_path, sources)
+
+
+def page_counts(server) -> Counter:
+    """Requests per path, robots.txt left out (each crawl process reads it once per host, by design)."""
+    return Counter(path for _method, path, _headers in server.requests if not path.startswith("/robots.txt"))
+
+
+def stored(db: Path) -> list[tuple]:
+    return sorted((urlsplit(r["url"]).path, r["text_source"]) for r in rows(db, "SELECT url, text_source FROM documents"))
+
+
+@pytest.fixture(scope="module")
+def reference(site, tmp_path_factory):
+    """The one-machine crawl of the site: its requests per path and its documents."""
+    root, manifest = site
+    tmp = tmp_path_factory.mktemp("dist-reference")
+    server, topic = serve(root, manifest, tmp / "topic.toml")
+    try:
+        db = tmp / "one.duckdb"
+        result = run_cli("crawl", "--topic", topic, "--db", db, *FAST)
+        assert result.returncode == 0, result.stderr
+        return page_counts(server), stored(db), rows(db, "SELECT count(*) AS n FROM errors")[0]["n"]
+    finally:
+        server.stop()
+
+
+def worker(topic, db, url, *extra) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "crawler", "crawl", "--topic", str(topic), "--db", str(db),
+                             "--redis", url, *FAST, *extra], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def loader(db, url, *extra) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "crawler", "load", "--redis", url, "--db", str(db), "-q", *extra],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(process: subprocess.Popen, timeout: float = 180) -> str:
+    out, err = process.communicate(timeout=timeout)
+    assert process.returncode == 0, err[-3000:]
+    return out
+
+
+def test_distributed_two_workers_fetch_each_page_once_and_store_what_one_machine_does(site, reference, tmp_path):
+    root, manifest = site
+    counts, documents, errors = reference
+    server, topic = serve(root, manifest, tmp_path / "topic.toml")
+    db = tmp_path / "shared.duckdb"
+    with redis_server(tmp_path) as rs:
+        keys = Keys("seedtrack:shared")
+        load = loader(db, rs.url)  # runs until SIGTERM
+        wait_for(lambda: rs.client().exists(keys.state_ready), 60, "the loader's snapshot")
+        workers = [worker(topic, db, rs.url) for _ in range(2)]
+        outputs = [finish(w) for w in workers]
+        wait_for(lambda: rs.client().xlen(keys.items) == 0, 60, "the loader to drain the stream")
+        load.send_signal(signal.SIGTERM)
+        assert "loaded" in finish(load, 30)
+        status = run_cli("status", "--db", db, "--redis", rs.url)
+    server.stop()
+    assert page_counts(server) == counts  # every page as often as one machine fetches it (retries included)
+    assert max(counts.values()) >= 1 and sum(counts.values()) > 20
+    assert stored(db) == documents
+    assert rows(db, "SELECT count(*) AS n FROM errors")[0]["n"] == errors
+    runs = rows(db, "SELECT source, count(*) AS n, sum(fetched) AS fetched FROM crawl_runs GROUP BY source")
+    assert {r["n"] for r in runs} == {2}  # each worker records its run of each source
+    assert sum(r["fetched"] for r in runs) == sum(counts.values())
+    assert all("pushed to the item stream" in out for out in outputs)
+    assert status.returncode == 0, status.stderr
+    assert "0 requests queued, 0 in flight, 0 items waiting" in status.stdout
+    assert status.stdout.count(": stopped, last seen") == 2
+
+
+def test_distributed_worker_killed_mid_crawl_has_its_requests_crawled_by_the_other(site, reference, tmp_path):
+    root, manifest = site
+    _counts, documents, _errors = reference
+    server, topic = serve(root, manifest, tmp_path / "topic.toml", delay=1.0)
+    db = tmp_path / "killed.duckdb"
+    keys = Keys("seedtrack:killed")
+    with redis_server(tmp_path) as rs:
+        client = rs.client()
+        victim, survivor = (worker(topic, db, rs.url, "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=2") for _ in range(2))
+
+        def victim_in_flight():
+            for name in client.smembers(keys.inflight_index):
+                if str(victim.pid) in name.decode() and client.hlen(name):
+                    return name
+        leased = wait_for(victim_in_flight, 90, "the first worker to have pages in flight")
+        in_flight = {json.dumps(str(r)) for r in client.hvals(leased)}
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        assert in_flight
+        finish(survivor)
+        finish(loader(db, rs.url, "--until-idle", "3"))
+    server.stop()
+    assert stored(db) == documents  # nothing lost, nothing doubled
+    assert rows(db, "SELECT count(*) - count(DISTINCT id) AS d FROM documents")[0]["d"] == 0
+
+
+def test_distributed_loader_killed_mid_batch_loses_and_doubles_nothing(site, reference, tmp_path):
+    root, manifest = site
+    _counts, documents, errors = reference
+    server, topic = serve(root, manifest, tmp_path / "topic.toml")
+    db = tmp_path / "reload.duckdb"
+    keys = Keys("seedtrack:reload")
+    with redis_server(tmp_path) as rs:
+        client = rs.client()
+        finish(worker(topic, db, rs.url, "--set", "STORE_BATCH_SIZE=1"))  # one message per document
+        waiting = client.xlen(keys.items)
+        assert waiting > 10
+        first = loader(db, rs.url, "--set", "LOAD_BATCH_MESSAGES=1", "--set", "STORE_BATCH_SIZE=1")
+        wait_for(lambda: client.xlen(keys.items) < waiting - 3, 60, "the loader to commit a few batches")
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        left = client.xlen(keys.items)
+        assert 0 < left < waiting
+        # a message committed but never acknowledged (a kill between the two) is read again: not written twice
+        replay = [messages.decode(sid, fields) for sid, fields in client.xrange(keys.items, count=1)]
+        finish(loader(db, rs.url, "--until-idle", "2"))
+        assert client.xlen(keys.items) == 0
+        for message in rows(db, "SELECT message_id FROM stream_loads LIMIT 2"):
+            fields = client.xadd(keys.items, {"id": message["message_id"].encode(), "worker": b"replayed",
+                                              "tables": json.dumps(_tables_of(db, replay)).encode()})
+            assert fields
+        again = finish(loader(db, rs.url, "--until-idle", "2"))
+        assert "2 committed before" in again
+    server.stop()
+    assert stored(db) == documents
+    assert rows(db, "SELECT count(*) AS n FROM errors")[0]["n"] == errors
+    assert rows(db, "SELECT count(*) AS n FROM stream_loads")[0]["n"] == waiting
+
+
+def _tables_of(db, replay) -> dict:
+    """A message body that would double a document if it were written again."""
+    doc = rows(db, "SELECT * FROM documents LIMIT 1")[0]
+    return {"documents": [json.loads(messages.dumps_rows([{**doc, "text_source": "page"}]))[0]]}
+
+
+def test_distributed_survives_a_redis_restart_mid_run(site, reference, tmp_path):
+    root, manifest = site
+    _counts, documents, _errors = reference
+    server, topic = serve(root, manifest, tmp_path / "topic.toml", delay=0.5)
+    db = tmp_path / "restart.duckdb"
+    with redis_server(tmp_path, durable=True) as rs:
+        load = loader(db, rs.url)
+        wait_for(lambda: rs.client().exists(Keys("seedtrack:restart").state_ready), 60, "the loader's snapshot")
+        workers = [worker(topic, db, rs.url) for _ in range(2)]
+        wait_for(lambda: rs.client().xlen(Keys("seedtrack:restart").items) or rows_loaded(db), 90, "items on the stream")
+        rs.restart()
+        for w in workers:
+            finish(w)
+        wait_for(lambda: rs.client().xlen(Keys("seedtrack:restart").items) == 0, 60, "the loader to drain the stream")
+        load.send_signal(signal.SIGTERM)
+        finish(load, 30)
+    server.stop()
+    assert stored(db) == documents
+
+
+def rows_loaded(db) -> bool:
+    return False
+
+
+@pytest.mark.parametrize("command", [("crawl", "--redis"), ("load", "--redis"), ("status", "--redis")])
+def test_distributed_unreachable_redis_is_one_clear_error(tmp_path, command):
+    port = free_port()  # nothing listens there
+    db = tmp_path / "none.duckdb"
+    if command[0] == "status":
+        Database(db).migrate()
+    result = run_cli(*command, f"redis://127.0.0.1:{port}/0", "--db", db, timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"seedtrack: error: cannot reach Redis at redis://127.0.0.1:{port}/0")
+    assert "Traceback" not in result.stderr
