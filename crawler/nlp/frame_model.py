@@ -1,6 +1,6 @@
 """A topic's trained frame classifier: one logistic layer per frame over a sentence's words and cue hits.
 
-The features of a sentence are its word stems and stem pairs (English), its characters and character pairs
+The features of a sentence are its word stems, their first letters and stem pairs (English), its characters and character pairs
 (Chinese), with addresses (URLs, host names, @handles) reduced to one ``URL`` token, and one feature per
 frame whose topic-file cue it carries (``TargetFinder.frame_hits``: never inside a name or address), so
 the cue lists are the classifier's seeds. A counted sentence takes a frame when the classifier is sure
@@ -28,6 +28,7 @@ from crawler.text.language import CJK_RANGE
 MODELS_DIR = Path(__file__).with_name("models")
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _CJK_RUN = re.compile(f"[{CJK_RANGE}]+")
+PREFIX = 5  # a longer stem also gives its first PREFIX letters as a feature
 
 
 def model_path(slug: str) -> Path:
@@ -48,6 +49,7 @@ def features(text: str, hits: Iterable[str]) -> list[str]:
     text = ADDRESS.sub(" URL ", text).lower()
     words = [stem(w) for w in _WORD.findall(text)]
     out = {f"w:{w}" for w in words} | {f"b:{a}_{b}" for a, b in zip(words, words[1:])}
+    out |= {f"p:{w[:PREFIX]}" for w in words if len(w) > PREFIX}  # "regulators", "regulatory" -> "regul"
     for run in _CJK_RUN.findall(text):
         out |= {f"z:{c}" for c in run} | {f"zz:{run[i:i + 2]}" for i in range(len(run) - 1)}
     out |= {f"cue:{name}" for name in hits}

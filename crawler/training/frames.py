@@ -37,8 +37,10 @@ def examples(name: str, finder: TargetFinder) -> list[datasets.Example]:
     return datasets.load(str(datasets.DATA_DIR / name) if name.endswith(".jsonl") else name, finder.spans)
 
 
-def featurised(sets: tuple[str, ...], finder: TargetFinder, tagger: Tagger) -> tuple[list[list[str]], list[tuple]]:
-    """(features, gold frames) of every text of the sets, read by the topic's pipeline as at run time."""
+def featurised(sets: tuple[str, ...], finder: TargetFinder, tagger: Tagger,
+               sentences: bool = False) -> tuple[list, list[tuple]]:
+    """(features, gold frames) of every text of the sets, read by the topic's pipeline as at run time; with
+    ``sentences``, each text's features are a list, one per sentence the reception component counts."""
     rows, gold = [], []
     for name in sets:
         found = examples(name, finder)
@@ -47,10 +49,14 @@ def featurised(sets: tuple[str, ...], finder: TargetFinder, tagger: Tagger) -> t
         for lang in LANGUAGES:
             chosen = [e for e, l in zip(found, langs) if l == lang]
             nlp = tagger.pipeline(lang)
+            reception = nlp.get_pipe("seedtrack_reception")
             with nlp.select_pipes(disable=["seedtrack_reception"]):
                 for e, doc in zip(chosen, nlp.pipe(e.text for e in chosen)):
-                    hits = finder.frame_hits(e.text, [(ent.start_char, ent.end_char) for ent in doc.ents])
-                    rows.append(features(e.text, hits))
+                    if sentences:
+                        rows.append([features(s.text, s.frames) for s in reception.select(doc)[0]])
+                    else:
+                        hits = finder.frame_hits(e.text, [(ent.start_char, ent.end_char) for ent in doc.ents])
+                        rows.append(features(e.text, hits))
                     gold.append(e.frames)
     return rows, gold
 
@@ -87,8 +93,8 @@ def micro(gold, predicted) -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawler.training.frames", description=__doc__.split("\n")[0])
     parser.add_argument("--topic", help="topic file (default: the shipped topic)")
-    parser.add_argument("--precision", type=float, default=0.88,
-                        help="the least micro precision on the dev sets a choice may have (default 0.88)")
+    parser.add_argument("--precision", type=float, default=0.87,
+                        help="the least micro precision on the dev sets a choice may have (default 0.87: the target 0.85 and a margin for unseen text)")
     parser.add_argument("--out", type=Path, help="where to write the model (default: models/frames-<slug>/model.json)")
     args = parser.parse_args(argv)
     topic = load_topic(args.topic)
@@ -96,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     frames = [frame.name for frame in topic.frames]
     tagger = Tagger(TaggerSpec.from_topic(topic, stance_model="textcat"))
     rows, gold = featurised(TRAIN, finder, tagger)
-    dev_rows, dev_gold = featurised(DEV, finder, tagger)
+    dev_texts, dev_gold = featurised(DEV, finder, tagger, sentences=True)
+    dev_rows = [row for text in dev_texts for row in text]  # one per counted sentence; a text takes their frames
+    owner = [t for t, text in enumerate(dev_texts) for _row in text]
     counts: dict[str, int] = {}
     for row in rows:
         for f in row:
@@ -112,8 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         p = 1.0 / (1.0 + np.exp(-(dev_x @ w + b)))
         for sure in THRESHOLDS:
             for with_cue in (t for t in THRESHOLDS if t <= sure):
-                predicted = [[f for j, f in enumerate(frames) if p[i, j] >= sure or (f in dev_hits[i] and p[i, j] >= with_cue)]
-                             for i in range(len(dev_rows))]
+                predicted = [set() for _text in dev_texts]
+                for i, t in enumerate(owner):
+                    predicted[t].update(f for j, f in enumerate(frames)
+                                        if p[i, j] >= sure or (f in dev_hits[i] and p[i, j] >= with_cue))
                 precision, recall = micro(dev_gold, predicted)
                 key = (precision >= args.precision, recall if precision >= args.precision else precision)
                 if best is None or key > best[0]:
