@@ -1,13 +1,20 @@
 """Frames that mean what they say: cues never inside names or addresses, inflected cues match, a frame needs
-a counted sentence; the lexicon's ordinary words."""
+a counted sentence; the shipped topic's trained frame model overrules a cue in passing and finds a frame its
+cues miss; a topic without a frame model is framed by its cues; the lexicon's ordinary words."""
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
 import pytest
 
 from crawler.nlp.cues import cues
+from crawler.nlp.frame_model import FrameModel, features, frame_model_for, model_path
+from crawler.nlp.tagger import Tagger, TaggerSpec, nlp_version
 from crawler.nlp.targets import TargetFinder, inflections
-from crawler.topic import load_topic
+from crawler.topic import load_topic, parse_topic
+from crawler.training.frames import fit
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +67,87 @@ def test_frames_strong_reaction_is_not_praise():
                                         ("真喜欢", "LEXPOS"), ("垃圾", "LEXNEG"), ("太悲哀了", "LEXNEG")])
 def test_frames_lexicon_ordinary_words(text, kind):
     assert kind in cues("zh" if not text.isascii() else "en").tokens(text)
+
+
+RAINFALL = """[topic]
+name = "Rainfall"
+[terms]
+include = ["Rainfall"]
+[[frame]]
+name = "weather"
+cues = ["rain", "storm"]
+[[source]]
+name = "feed"
+kind = "feed"
+url = "http://127.0.0.1:1/feed.xml"
+"""
+
+
+@pytest.fixture(scope="module")
+def cue_tagger(tagger):
+    """The session tagger's spec without its frame model: frames by the cue rule alone."""
+    assert tagger.spec.frame_model
+    return Tagger(dataclasses.replace(tagger.spec, frame_model=""))
+
+
+def test_frames_shipped_topic_has_a_frame_model(tagger):
+    assert tagger.spec.frame_model == str(model_path("seedance"))
+    model = FrameModel.load(tagger.spec.frame_model)
+    assert set(model.frames) == {frame.name for frame in load_topic().frames}
+
+
+@pytest.mark.parametrize("text, frame", [
+    ("The Motion Picture Association released a statement about Seedance 2.0.", "quality"),
+    ("The Human Artistry Campaign wrote to Congress about Seedance 2.0.", "business"),
+    ("Seedance 2.0 sends its requests to ark.cn-beijing.volces.com/api/v3 for every clip.", "geopolitics"),
+])
+def test_frames_model_cue_inside_a_name_or_url_does_not_fire(tagger, text, frame):
+    assert frame not in tagger.analyse([text])[0]["frames"]
+
+
+@pytest.mark.parametrize("text, cue_frames, model_frames", [
+    # "China" and "US" in passing: the cue rule says geopolitics, the model does not
+    ("Users in China and the US shared Seedance 2.0 clips all weekend.", ["geopolitics"], []),
+    # no privacy cue in the sentence; the model reads deepfakes of people as privacy
+    ("Seedance 2.0 deepfakes of politicians spread on X.", [], ["privacy"]),
+])
+def test_frames_model_decides_where_a_cue_alone_is_wrong(tagger, cue_tagger, text, cue_frames, model_frames):
+    assert cue_tagger.analyse([text])[0]["frames"] == cue_frames
+    assert tagger.analyse([text])[0]["frames"] == model_frames
+
+
+def test_frames_topic_without_a_frame_model_uses_its_cues():
+    topic = parse_topic(RAINFALL)
+    spec = TaggerSpec.from_topic(topic, stance_model="textcat")
+    assert spec.frame_model == ""
+    result = Tagger(spec).analyse(["Rainfall fans hate the storm season."])[0]
+    assert result["frames"] == ["weather"]
+
+
+def test_frames_model_for_other_frame_names_is_not_used():
+    assert frame_model_for("seedance", ["weather"]) == ""
+    assert frame_model_for("no-such-topic", ["copyright"]) == ""
+    assert frame_model_for("seedance", ["copyright"]) == str(model_path("seedance"))
+
+
+def test_frames_model_file_is_in_nlp_version(tagger):
+    assert nlp_version(tagger.spec) != nlp_version(dataclasses.replace(tagger.spec, frame_model=""))
+
+
+@pytest.mark.parametrize("a, b", [("They infringed it.", "infringing it"), ("The regulators", "new regulatory")])
+def test_frames_model_features_share_stems(a, b):
+    shared = set(features(a, ())) & set(features(b, ()))
+    assert {f for f in shared if f.startswith(("w:", "p:"))}
+
+
+def test_frames_model_features_reduce_addresses_and_carry_cue_hits():
+    found = features("Calls go to ark.cn-beijing.volces.com/api/v3", {"geopolitics": 1})
+    assert "w:url" in found and "cue:geopolitics" in found and not any("beijing" in f for f in found)
+
+
+def test_frames_model_fit_learns_a_frame_from_words():
+    x = np.array([[1, 0, 1], [1, 0, 0], [0, 1, 1], [0, 1, 0]] * 5, dtype=np.float32)  # word 0 means the frame
+    y = np.array([[1.0], [1.0], [0.0], [0.0]] * 5, dtype=np.float32)
+    w, b = fit(x, y, penalty=1e-3, steps=300)
+    p = 1.0 / (1.0 + np.exp(-(x[:4] @ w + b)))
+    assert p[0, 0] > 0.8 and p[1, 0] > 0.8 and p[2, 0] < 0.2 and p[3, 0] < 0.2
