@@ -167,9 +167,10 @@ class Database:
             con.close()
 
     def migrate(self) -> int:
-        """Bring the file to the latest schema; returns the version."""
+        """Bring the file to the latest schema; returns the version. Leaves no connection open."""
         with self.writing():
             pass
+        self.release()
         return LATEST_VERSION
 
     @staticmethod

@@ -1,0 +1,245 @@
+"""Storage at a million documents: write rate, file size, timeline reads, exports and status, through the
+project's own write path.
+
+Synthetic documents (~600 words, ~8 entities, ~2 frames and ~1 actor each; a third are posts with an
+engagement snapshot; one in ten a wire copy of an earlier text; one in twenty found under an alias; a year
+of days, written in time order with a day of jitter) are written with ``Database(keep_open=True).store``
+in batches of ``STORE_BATCH_SIZE``, as the store stage writes them. Story clustering (``stories.assign``,
+~10 ms a document of 600 words, flat in the database size: ``story_benchmark.py`` measures it) would hide
+the storage figures, so by default each document gets a story id by a cheap rule instead (a wire copy
+shares its original's) and ``stories.update`` is skipped; ``--with-stories`` runs the real clustering. At each
+checkpoint (100k, 500k, 1M by default) the script prints the write rate over the last interval
+(documents/s and rows/s per table), the file size per million documents, ``SELECT * FROM timeline`` and
+``frame_timeline`` in-process, ``seedtrack sql`` through the CLI (beside ``seedtrack --help`` alone),
+``seedtrack export documents`` to CSV and Parquet (time and peak memory of the subprocess, /usr/bin/time
+-v) and ``seedtrack status``'s peak memory; then ratios between checkpoints and an estimate at 10M.
+
+Usage: nice -n 5 python benchmarks/scale_benchmark.py [--documents 1000000] [--at 100000 500000 1000000]
+       python benchmarks/scale_benchmark.py --documents 20000 --at 10000 20000     (a quick run)
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from crawler.settings import STORE_BATCH_SIZE
+from crawler.storage import Database, queries
+
+SEEDTRACK = [sys.executable, "-m", "crawler"]
+VOCABULARY = 30_000
+WORDS = 600
+START = datetime(2025, 1, 1)
+DAYS = 365
+SOURCES = [f"source{n}" for n in range(12)]
+SITES = [f"site{n}.example" for n in range(300)]
+FRAMES = ("economic", "legal", "safety", "cultural", "political", "technology")
+STANCES = ("favor", "against", "neutral")
+LABELS = ("PERSON", "ORG", "GPE", "PRODUCT")
+TABLES = ("documents", "entities", "frames", "actors", "engagement", "url_aliases")
+
+
+class CheapStories:
+    """Stands in for ``crawler.storage.stories`` in the write path: a story id per distinct text."""
+
+    @staticmethod
+    def assign(con, documents, entities=()):
+        for doc in documents:
+            doc["story_id"] = int(hashlib.sha1(doc["text"].encode()).hexdigest()[:12], 16)
+        return {doc["id"] for doc in documents}
+
+    @staticmethod
+    def update(con, documents, frames=()):
+        pass
+
+
+class Corpus:
+    """Deterministic synthetic rows, ``batch(start, n)`` at a time."""
+
+    def __init__(self, total: int, seed: int = 0):
+        self.total = total
+        self.rng = np.random.default_rng(seed)
+        self.words = np.array([f"w{n}" for n in range(VOCABULARY)])
+        ranks = np.arange(1, VOCABULARY + 1)
+        self.p = (1 / ranks) / (1 / ranks).sum()  # Zipf
+        self.names = [f"Name{n} Surname{n % 997}" for n in range(5000)]
+        self.recent: list[str] = []
+
+    def _texts(self, n: int) -> list[str]:
+        words = self.words[self.rng.choice(VOCABULARY, (n, WORDS), p=self.p)]
+        texts = []
+        for row in words:
+            if self.recent and self.rng.random() < 0.1:  # a wire copy of a recent text
+                texts.append(self.recent[int(self.rng.integers(len(self.recent)))])
+            else:
+                texts.append(" ".join(row))
+                self.recent = (self.recent + [texts[-1]])[-200:]
+        return texts
+
+    def batch(self, start: int, n: int) -> dict[str, list[dict]]:
+        rows = {"documents": [], "entities": [], "frames": [], "actors": [], "engagement": [], "aliases": []}
+        rng = self.rng
+        texts = self._texts(n)
+        for i in range(start, start + n):
+            doc_id = hashlib.sha1(f"doc{i}".encode()).hexdigest()
+            when = START + timedelta(days=DAYS * i / self.total + float(rng.uniform(-1, 0)), seconds=i % 86400)
+            kind = "post" if i % 3 == 0 else "article"
+            stance = STANCES[int(rng.integers(3))]
+            text = texts[i - start]
+            rows["documents"].append({
+                "id": doc_id, "url": f"https://{SITES[i % len(SITES)]}/{i}", "source": SOURCES[i % len(SOURCES)],
+                "source_kind": "rss", "kind": kind, "title": f"Title {i}", "summary": text[:200], "text": text,
+                "text_source": "page", "author": None, "site": SITES[i % len(SITES)], "published_at": when,
+                "fetched_at": when + timedelta(hours=1), "lang": "en", "analysed": True, "relevance": "on_topic",
+                "matched_terms": ["seedance"], "word_count": WORDS, "found_via": "feed", "run_id": f"run{i // 5000}",
+                "stance": stance, "stance_score": float(rng.uniform(-1, 1)), "stance_confidence": 0.8,
+                "stance_evidence": ["a sentence"], "nlp_version": "bench",
+                "platform": "bluesky" if kind == "post" else None, "platform_id": str(i) if kind == "post" else None,
+            })
+            for e in range(8):
+                name = self.names[int(rng.integers(len(self.names)))]
+                rows["entities"].append({"doc_id": doc_id, "text": name, "label": LABELS[e % 4], "norm": name.lower(),
+                                         "start_char": e * 40, "end_char": e * 40 + len(name)})
+            for f in rng.choice(len(FRAMES), 2, replace=False):
+                rows["frames"].append({"doc_id": doc_id, "frame": FRAMES[int(f)], "stance": stance,
+                                       "score": float(rng.uniform(-1, 1)), "confidence": 0.7})
+            rows["actors"].append({"doc_id": doc_id, "actor": self.names[i % 5000], "label": "PERSON",
+                                   "stance": stance, "score": 0.5, "evidence": "said"})
+            if kind == "post":
+                rows["engagement"].append({"doc_id": doc_id, "observed_at": when + timedelta(hours=1),
+                                           "likes": int(rng.integers(100)), "reposts": int(rng.integers(20)),
+                                           "replies": int(rng.integers(10)), "views": None, "score": None,
+                                           "run_id": f"run{i // 5000}"})
+            if i % 20 == 0:
+                rows["aliases"].append({"alias_id": hashlib.sha1(f"alias{i}".encode()).hexdigest(), "doc_id": doc_id,
+                                        "url": f"https://news.example/r/{i}"})
+        return rows
+
+
+def timed(fn, repeat: int = 3) -> float:
+    """The best of ``repeat`` runs, in seconds."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def run_measured(args: list[str]) -> tuple[float, float]:
+    """(seconds, peak resident MB) of a seedtrack subprocess."""
+    start = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-v", *SEEDTRACK, *args], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"seedtrack {' '.join(args)} failed: {done.stderr[-2000:]}")
+    peak_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
+    return seconds, peak_kb / 1024
+
+
+def measure(db: Database, work: Path) -> dict[str, float]:
+    db.release()  # checkpointed, as a reader finds it
+    m: dict[str, float] = {"size_mb": queries.file_size(db) / 1e6}
+    with db.reading() as con:
+        m["timeline_s"] = timed(lambda: con.execute("SELECT * FROM timeline").fetchall())
+        m["frame_timeline_s"] = timed(lambda: con.execute("SELECT * FROM frame_timeline").fetchall())
+        m["timeline_rows"] = con.execute("SELECT count(*) FROM timeline").fetchone()[0]
+    m["query_s"] = timed(lambda: db.query("SELECT * FROM timeline"))
+    m["help_s"] = timed(lambda: subprocess.run([*SEEDTRACK, "--help"], capture_output=True, check=True), 2)
+    m["cli_sql_s"] = timed(lambda: subprocess.run([*SEEDTRACK, "sql", "SELECT * FROM timeline", "--db", str(db.path),
+                                                   "--format", "csv"], capture_output=True, check=True), 2)
+    for fmt in ("csv", "parquet"):
+        out = work / f"documents.{fmt}"
+        m[f"export_{fmt}_s"], m[f"export_{fmt}_mb"] = run_measured(
+            ["export", "documents", "-o", str(out), "--format", fmt, "--db", str(db.path)])
+        out.unlink()
+    m["status_s"], m["status_mb"] = run_measured(["status", "--db", str(db.path)])
+    return m
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=1_000_000)
+    parser.add_argument("--at", type=int, nargs="*", help="checkpoints (default: 100k, 500k and the total)")
+    parser.add_argument("--batch", type=int, default=STORE_BATCH_SIZE)
+    parser.add_argument("--dir", type=Path, help="where the database goes (default: a temporary directory)")
+    parser.add_argument("--with-stories", action="store_true", help="cluster stories in the write path, as a crawl does")
+    args = parser.parse_args()
+    if not args.with_stories:
+        from crawler.storage import batches
+
+        batches.stories = CheapStories
+    total = args.documents
+    at = sorted(set(args.at or [n for n in (100_000, 500_000) if n < total] + [total]))
+    work = Path(tempfile.mkdtemp(prefix="scale-", dir=args.dir))
+    db = Database(work / "scale.duckdb", keep_open=True)
+    corpus = Corpus(total)
+    print(f"scale benchmark: {total:,} documents of ~{WORDS} words, batches of {args.batch}, story clustering "
+          f"{'on' if args.with_stories else 'off'}, file {db.path}")
+    results: list[tuple[int, dict[str, float]]] = []
+    written, mark, mark_rows, rows_total = 0, time.perf_counter(), dict.fromkeys(TABLES, 0), dict.fromkeys(TABLES, 0)
+    write_seconds = 0.0
+    for checkpoint in at:
+        interval_start, interval_docs = write_seconds, written
+        while written < checkpoint:
+            n = min(args.batch, checkpoint - written)
+            rows = corpus.batch(written, n)
+            start = time.perf_counter()
+            db.store(**rows)
+            write_seconds += time.perf_counter() - start
+            for table in TABLES:
+                rows_total[table] += len(rows["aliases" if table == "url_aliases" else table])
+            written += n
+        seconds = write_seconds - interval_start
+        m = {"docs_per_s": (written - interval_docs) / seconds}
+        for table in TABLES:
+            m[f"{table}_rows_per_s"] = (rows_total[table] - mark_rows[table]) / seconds
+        mark_rows = dict(rows_total)
+        m.update(measure(db, work))
+        m["size_mb_per_million"] = m["size_mb"] * 1e6 / written
+        results.append((written, m))
+        print(f"\nat {written:,} documents (interval {interval_docs:,}-{written:,}: {seconds:.0f} s of writing)")
+        print(f"  write: {m['docs_per_s']:,.0f} documents/s; rows/s: " +
+              ", ".join(f"{t} {m[f'{t}_rows_per_s']:,.0f}" for t in TABLES))
+        print(f"  file: {m['size_mb']:,.0f} MB ({m['size_mb_per_million']:,.0f} MB per million documents)")
+        print(f"  SELECT * FROM timeline ({m['timeline_rows']:,} rows) {m['timeline_s'] * 1000:.1f} ms, frame_timeline "
+              f"{m['frame_timeline_s'] * 1000:.1f} ms (in-process, open connection; Database.query with its "
+              f"open {m['query_s'] * 1000:.0f} ms); seedtrack sql {m['cli_sql_s']:.2f} s (seedtrack --help "
+              f"{m['help_s']:.2f} s)")
+        print(f"  export documents: csv {m['export_csv_s']:.1f} s, peak {m['export_csv_mb']:,.0f} MB; parquet "
+              f"{m['export_parquet_s']:.1f} s, peak {m['export_parquet_mb']:,.0f} MB")
+        print(f"  status: {m['status_s']:.2f} s, peak {m['status_mb']:,.0f} MB")
+        sys.stdout.flush()
+    db.release()
+    if len(results) > 1:
+        (n0, first), (n1, last) = results[0], results[-1]
+        print(f"\nratios {n1:,} / {n0:,} documents:")
+        for key, label in (("docs_per_s", "write rate"), ("size_mb_per_million", "MB per million"),
+                           ("timeline_s", "timeline"), ("frame_timeline_s", "frame_timeline"),
+                           ("export_csv_s", "export csv time"), ("export_csv_mb", "export csv memory"),
+                           ("export_parquet_mb", "export parquet memory"), ("status_mb", "status memory")):
+            print(f"  {label}: {last[key] / first[key]:.2f}x")
+        # 10M: the write rate and read times follow their trend per 10x documents; size and export time scale
+        # with the documents; the aggregates hold one row per day and source, so reads do not grow with them.
+        per_decade = (last["docs_per_s"] / first["docs_per_s"]) ** (1 / np.log10(n1 / n0))
+        scale = 10_000_000 / n1
+        print(f"\nestimate at 10,000,000 documents: write {last['docs_per_s'] * per_decade ** np.log10(scale):,.0f} "
+              f"documents/s, file {last['size_mb_per_million'] * 10 / 1000:,.1f} GB, export csv "
+              f"{last['export_csv_s'] * scale:.0f} s at ~{last['export_csv_mb']:,.0f} MB, timeline "
+              f"~{last['timeline_s'] * 1000:.1f} ms (its rows grow with days x sources, not documents)")
+    print(f"\n(database left at {db.path}; delete the directory when done)")
+
+
+if __name__ == "__main__":
+    random.seed(0)
+    main()
