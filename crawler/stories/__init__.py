@@ -17,7 +17,7 @@ restricted to a time window, so its cost does not grow with the database.
 
 2. **Same event, independent write-up.**  A TF-IDF vector of the document:
    sublinear tf ``1 + log tf`` over lowercased, stopword-free, lightly
-   lemmatised tokens (title + text), x1.2 for number tokens, x1.3 for lead
+   lemmatised tokens (title + text), x1.2 for number tokens, x3 for lead
    terms (title + first 60 tokens), plus one extra ``@term`` dimension per
    named-entity token (from ``entities``, e.g. spaCy's NER that the crawler
    already runs; capitalised-inside-a-sentence tokens when none are given).
@@ -32,7 +32,7 @@ restricted to a time window, so its cost does not grow with the database.
    to the story *centroid* (sum of the members' unit tf-idf vectors, kept
    IDF-free and re-weighted by the current IDF when compared, truncated to
    ``centroid_terms`` terms).  The document joins the best story if
-   cosine >= ``cos_threshold`` (0.30) **and** they share >= ``min_shared`` (3)
+   cosine >= ``cos_threshold`` (0.33) **and** they share >= ``min_shared`` (5)
    rare terms (df <= max(``rare_df_min``, ``rare_df_frac`` * N)); otherwise it
    starts a new story.  Centroid scoring (average-link like) instead of
    nearest member (single link) avoids chaining.  Options measured and left
