@@ -31,6 +31,9 @@ class StreamWriter:
         release(self.server, leases)
         return {row["id"] for row in tables.get("documents", ())}
 
+    def release(self) -> None:
+        """Nothing held between pushes (``Database.release`` closes a kept connection)."""
+
     def record_run(self, run: dict[str, Any]) -> None:
         self.push(crawl_runs=[run])
 
