@@ -68,8 +68,8 @@ def store(con, documents, entities, filtered, errors, aliases, engagement, frame
     New documents are inserted first; only the rest (already stored) are looked up, and only the ones
     upgraded lose their old derived rows. The daily aggregates of every day touched are refreshed.
     """
-    clustered = stories.assign(con, documents, entities)  # each row gets its story_id
     merged_before = set(con.execute("SELECT merged_story_id, into_story_id FROM story_aliases").fetchall())
+    clustered = stories.assign(con, documents, entities)  # each row gets its story_id (stories may merge)
     new_days = dict(insert(con, "documents", documents, "RETURNING id, day", conflict="ON CONFLICT DO NOTHING"))
     days = set(new_days.values())
     rest = [d for d in documents if d["id"] not in new_days]
