@@ -268,3 +268,46 @@ def test_distributed_unreachable_redis_is_one_clear_error(tmp_path, command):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"seedtrack: error: cannot reach Redis at redis://127.0.0.1:{port}/0")
     assert "Traceback" not in result.stderr
+
+
+def test_distributed_schedule_hands_runs_to_serving_workers(site, reference, tmp_path):
+    root, manifest = site
+    _counts, documents, _errors = reference
+    server, topic = serve(root, manifest, tmp_path / "topic.toml")
+    text = topic.read_text(encoding="utf-8").replace("[[source]]\n", '[[source]]\ninterval = "1h"\n')
+    topic.write_text(text, encoding="utf-8")
+    db = tmp_path / "scheduled.duckdb"
+    keys = Keys("seedtrack:scheduled")
+    with redis_server(tmp_path) as rs:
+        client = rs.client()
+        load = loader(db, rs.url)
+        wait_for(lambda: client.exists(keys.state_ready), 60, "the loader's snapshot")
+        servers = [subprocess.Popen([sys.executable, "-m", "crawler", "crawl", "--serve", "--redis", rs.url, "--topic",
+                                     str(topic), "--db", str(db), *FAST], cwd=REPO, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        time.sleep(3)  # both serving before the first runs are handed out
+        daemon = subprocess.Popen([sys.executable, "-m", "crawler", "schedule", "--redis", rs.url, "--topic", str(topic),
+                                   "--db", str(db), "--set", f"SCHEDULE_LOG_FILE={tmp_path / 'schedule.log'}"],
+                                  cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        sources = len(manifest_sources(topic))
+
+        def all_crawled():
+            states = [json.loads(v) for v in client.hvals(keys.workers)]
+            return (client.xlen(keys.runs) >= sources and len(states) >= 2 and
+                    all(s["state"] == "stopped" for s in states) and client.xlen(keys.items) == 0)
+        wait_for(all_crawled, 120, "both serving workers to crawl every handed-out run")
+        for process in (daemon, *servers, load):
+            process.send_signal(signal.SIGTERM)
+        for process in (daemon, *servers, load):
+            finish(process, 60)
+    server.stop()
+    assert stored(db) == documents
+    log = (tmp_path / "schedule.log").read_text(encoding="utf-8")
+    assert log.count("handed to the workers") == sources
+    assert rows(db, "SELECT count(DISTINCT run_id) AS n FROM crawl_runs")[0]["n"] == 2 * sources  # both joined each
+
+
+def manifest_sources(topic: Path) -> list[str]:
+    from crawler.topic import load_topic
+
+    return [s.name for s in load_topic(topic).sources if s.enabled]

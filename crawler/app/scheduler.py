@@ -9,6 +9,8 @@ After ``SCHEDULE_ERROR_BUDGET`` failed runs in a row a source is paused until ``
 SIGINT or SIGTERM stops the daemon cleanly: each running crawl gets SIGTERM (Scrapy's graceful stop:
 the batch in hand is written and the run recorded as ``shutdown``), and the daemon exits once they have
 (a crawl still running after ``SCHEDULE_STOP_TIMEOUT`` is killed: a killed crawl loses no committed row).
+With ``REDIS_URL`` set (``schedule --redis``) a run is handed to the workers serving that Redis
+(``distributed/serve.py``) instead of started here.
 """
 
 from __future__ import annotations
@@ -254,6 +256,9 @@ class ScheduleDaemon:
         """In an executor thread: crawl one source in its own process, then account for the outcome."""
         if self.stopping.is_set():
             return
+        if self.settings.get("REDIS_URL"):
+            self._hand_off(name)
+            return
         command = [sys.executable, "-m", "crawler", "crawl", "--topic", self.topic.path, "--db", str(self.db),
                    "--source", name, "-q"]
         for key, value in self.overrides.items():
@@ -280,6 +285,22 @@ class ScheduleDaemon:
             self._account(name, code)
         except DatabaseError as exc:
             logger.error("%s: could not record the outcome of its crawl (exit %d): %s", name, code, exc)
+
+    def _hand_off(self, name: str) -> None:
+        from crawler.distributed.keys import Keys
+        from crawler.distributed.serve import hand_off
+        from crawler.distributed.worker import client
+
+        settings = self.settings.copy()
+        settings.set("SEEDTRACK_DB", str(self.db), priority="cmdline")
+        try:
+            run = hand_off(client(settings), Keys.from_settings(settings), name)
+        except Exception as exc:  # noqa: BLE001 - Redis down: a failed run, counted against the error budget
+            logger.error("%s: could not hand the run to the workers: %s", name, exc)
+            self._account(name, 1)
+            return
+        logger.info("%s: run %s handed to the workers", name, run)
+        self._account(name, 0)
 
     def _account(self, name: str, code: int) -> None:
         failures = self._failures(name)

@@ -20,6 +20,10 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     from crawler.app.runner import OFFLINE_HINT, crawl_settings, format_summary, run_crawl
 
     topic = load_topic(args.topic)
+    if args.serve:
+        if not args.redis:
+            raise UserError("--serve waits for the runs `seedtrack schedule --redis URL` hands out: pass --redis URL")
+        return serve_runs(args, topic)
     sources = adhoc_sources(args.feed, args.page) if (args.feed or args.page) else select_sources(topic, args.source)
     overrides = parse_overrides(args.set)
     if args.redis:
@@ -41,6 +45,20 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             print(f"seedtrack: error: {OFFLINE_HINT}", file=sys.stderr)
         return 1
     return 0
+
+
+def serve_runs(args: argparse.Namespace, topic) -> int:
+    """``crawl --redis URL --serve``: crawl each run `schedule --redis` hands out, until stopped."""
+    from crawler.distributed.keys import Keys, connect
+    from crawler.distributed.serve import serve_runs as serve
+
+    settings = project_scrapy_settings(parse_overrides(args.set))
+    settings.set("SEEDTRACK_DB", str(args.db), priority="cmdline")
+    sources = [s.name for s in select_sources(topic, args.source)]
+    crawl_args = ["--db", str(args.db), "--redis", args.redis, *(["--topic", args.topic] if args.topic else [])]
+    for pair in args.set or []:
+        crawl_args += ["--set", pair]
+    return serve(connect(args.redis), Keys.from_settings(settings), sources, crawl_args)
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -131,7 +149,13 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     from crawler.app.scheduler import run_schedule
 
     topic = load_topic(args.topic)
-    return run_schedule(topic, args.db, parse_overrides(args.set), args.resume or [])
+    overrides = parse_overrides(args.set)
+    if args.redis:
+        from crawler.distributed.keys import connect
+
+        connect(args.redis)
+        overrides["REDIS_URL"] = args.redis
+    return run_schedule(topic, args.db, overrides, args.resume or [])
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -239,6 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     crawl.add_argument("--redis", metavar="URL", help="crawl as one worker of the frontier on this Redis "
                        "(redis://HOST:PORT/DB): rows go to its item stream for `seedtrack load`")
+    crawl.add_argument("--serve", action="store_true", help="with --redis: wait for the runs `seedtrack schedule "
+                       "--redis` hands out and crawl each (of the topic's sources, or those of --source), until stopped")
     crawl.set_defaults(func=cmd_crawl)
 
     load = commands.add_parser("load", help="write the item stream of `crawl --redis` workers into the database")
@@ -284,6 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
     sch.add_argument("--topic", help="topic file (default: the shipped Seedance topic)")
     with_db(sch)
     sch.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a setting for the daemon and its crawls")
+    sch.add_argument("--redis", metavar="URL", help="hand each run to the workers serving this Redis "
+                     "(`seedtrack crawl --redis URL --serve`) instead of crawling here")
     sch.add_argument("--resume", action="append", metavar="NAME", help="resume a source paused after failures (repeatable)")
     sch.set_defaults(func=cmd_schedule)
 
