@@ -1,13 +1,16 @@
 """Exports a table or view to CSV (RFC 4180), Parquet or JSON with DuckDB's COPY, optionally by date range.
 
 ``EXPORTS`` declares what can be exported, the date each row is filtered on and the order rows are written
-in; the date range is inclusive at both ends. COPY streams rows to the file; the one export that sorts
-(documents, by day) does it under ``MEMORY_LIMIT``, spilling to a temporary directory beside the
-database, so the memory an export takes does not grow with the database.
+in; the date range is inclusive at both ends. COPY streams rows to the file. Sorting the whole documents
+table at once took 6.5 GB at a million documents, so documents are sorted in chunks of consecutive days
+of at most ``CHUNK_DOCUMENTS`` (counted in ``timeline_daily``; the stored ``day`` lets each chunk's scan
+skip other days' blocks), each written to a temporary Parquet part, and the parts are copied to the
+file in order. Exports run under ``MEMORY_LIMIT``, so their memory does not grow with the database.
 """
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -26,9 +29,10 @@ EXPORTS = {
     "engagement": ("SELECT * FROM engagement", "observed_at", ""),
 }
 MEMORY_LIMIT = "512MB"
+CHUNK_DOCUMENTS = 10_000
 COPY_OPTIONS = {
     "csv": "FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\\r\\n'",
-    "parquet": "FORMAT parquet",
+    "parquet": "FORMAT parquet, ROW_GROUP_SIZE 10000",  # a row group is buffered whole: ~40 MB of documents
     "json": "FORMAT json, ARRAY true",
 }
 
@@ -50,26 +54,60 @@ def export(database: Database, name: str, path: str | Path, fmt: str = "csv",
     if fmt not in COPY_OPTIONS:
         raise DatabaseError(f"unknown export format {fmt!r}: choose one of {', '.join(COPY_OPTIONS)}")
     select, day, order = EXPORTS[name]
-    conditions, params = [], []
-    if (start := parse_day(since, "--since")) is not None:
-        conditions.append(f"{day} >= ?")
-        params.append(start)
-    if (end := parse_day(until, "--until")) is not None:
-        conditions.append(f"{day} < ?")
-        params.append(end + timedelta(days=1))
-    if conditions:
-        select += " WHERE " + " AND ".join(conditions)
-    if order:
-        select += f" ORDER BY {order}"
+    start, end = parse_day(since, "--since"), parse_day(until, "--until")
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     with database.reading() as con:
         try:
             con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-            con.execute(f"SET temp_directory = '{_quote(database.path.with_name(database.path.name + '.tmp'))}'")
-            return con.execute(f"COPY ({select}) TO '{_quote(target)}' ({COPY_OPTIONS[fmt]})", params).fetchone()[0]
+            con.execute(f"SET temp_directory = '{_quote(_scratch(database))}'")
+            if name == "documents":
+                return _documents_in_chunks(con, target, fmt, start, end)
+            where, params = _range(day, start, end)
+            query = f"{select} {where} {f'ORDER BY {order}' if order else ''}"
+            return con.execute(f"COPY ({query}) TO '{_quote(target)}' ({COPY_OPTIONS[fmt]})", params).fetchone()[0]
         except duckdb.Error as exc:
             raise DatabaseError(f"export of {name} to {target} failed: {exc}") from exc
+
+
+def _range(column: str, start: date | None, end: date | None) -> tuple[str, list]:
+    """A WHERE clause keeping ``column`` from ``start`` to ``end`` (inclusive days), and its parameters."""
+    conditions, params = [], []
+    if start is not None:
+        conditions.append(f"{column} >= ?")
+        params.append(start)
+    if end is not None:
+        conditions.append(f"{column} < ?")
+        params.append(end + timedelta(days=1))
+    return ("WHERE " + " AND ".join(conditions) if conditions else ""), params
+
+
+def _scratch(database: Database) -> Path:
+    return database.path.with_name(database.path.name + ".tmp")
+
+
+def _documents_in_chunks(con, target: Path, fmt: str, start: date | None, end: date | None) -> int:
+    select, _day, order = EXPORTS["documents"]
+    where, params = _range("day", start, end)
+    chunks: list[list] = []  # [first day, last day, documents]
+    for day, count in con.execute(f"SELECT day, sum(documents) FROM timeline_daily {where} GROUP BY day ORDER BY day",
+                                  params).fetchall():
+        if chunks and chunks[-1][2] + count <= CHUNK_DOCUMENTS:
+            chunks[-1][1:] = [day, chunks[-1][2] + count]
+        else:
+            chunks.append([day, day, count])
+    with tempfile.TemporaryDirectory(prefix="export-", dir=target.parent) as parts_dir:
+        parts = []
+        for n, (first, last, _count) in enumerate(chunks):
+            part = Path(parts_dir) / f"part-{n:06d}.parquet"
+            con.execute(f"COPY ({select} WHERE day BETWEEN ? AND ? ORDER BY {order}) TO '{_quote(part)}' "
+                        "(FORMAT parquet)", [first, last])
+            parts.append(part)
+        if not parts:  # nothing in the range: the file still has the columns (a CSV header, an empty array)
+            return con.execute(f"COPY ({select} WHERE false) TO '{_quote(target)}' ({COPY_OPTIONS[fmt]})").fetchone()[0]
+        files = ", ".join(f"'{_quote(part)}'" for part in parts)
+        return con.execute(f"COPY (SELECT * FROM read_parquet([{files}])) TO '{_quote(target)}' "
+                           f"({COPY_OPTIONS[fmt]})").fetchone()[0]
 
 
 def _quote(path: Path) -> str:
