@@ -16,7 +16,6 @@ from crawler.storage import Database, corrections, daily
 from crawler.storage.exports import export
 from crawler.storage.schema import MIGRATIONS
 from helpers import REPO, run_cli, wait_for
-from test_database import document, entity
 
 # The views' definitions before schema version 8, computed over every document and snapshot: the reference.
 FROM_SCRATCH_TIMELINE = """
@@ -40,6 +39,20 @@ FROM_SCRATCH_FRAMES = """
                              count(*) FILTER (WHERE f.stance = 'against')) / count(*), 4)
     FROM frames f JOIN documents d ON d.id = f.doc_id GROUP BY ALL ORDER BY day, frame
 """
+
+
+def document(doc_id: str, **fields) -> dict:
+    row = {
+        "id": doc_id, "url": f"https://news.example/{doc_id}", "source": "verge-ai", "source_kind": "feed",
+        "kind": "article", "title": f"Seedance story {doc_id}", "text": "Seedance 2.0 text", "text_source": "feed",
+        "site": "news.example", "published_at": datetime(2026, 2, 12, 9, 0), "fetched_at": datetime(2026, 2, 14, 8, 0),
+        "lang": "en", "analysed": True, "run_id": "run-1",
+    }
+    return {**row, **fields}
+
+
+def entity(doc_id: str, text: str = "ByteDance") -> dict:
+    return {"doc_id": doc_id, "text": text, "label": "ORG", "norm": text, "start_char": 0, "end_char": len(text)}
 
 
 def aggregates(database: Database) -> tuple[list[tuple], list[tuple]]:
