@@ -264,3 +264,17 @@ def test_storage_kept_connection_lets_a_reader_in_and_survives_sigkill(tmp_path)
     stored = Database(path).query("SELECT count(*) FROM documents")[1][0][0]
     assert stored >= (committed + 1) * 20  # every batch it said it committed, in the log
     assert aggregates(Database(path)) == from_scratch(Database(path))
+
+
+def test_storage_kept_connection_gives_way_to_this_process_reads(tmp_path):
+    database = Database(tmp_path / "kept.duckdb", keep_open=True)
+    database.store(documents=[document("a")])
+    # the connection is still open: a read in this process closes it first (DuckDB refuses both at once)
+    assert Database(database.path).query("SELECT count(*) FROM documents")[1] == [(1,)]
+    database.store(documents=[document("b")])  # and the next write opens it again
+    database.release()
+    con = duckdb.connect(str(database.path), read_only=True)  # nothing left open
+    try:
+        assert con.execute("SELECT count(*) FROM documents").fetchone() == (2,)
+    finally:
+        con.close()
