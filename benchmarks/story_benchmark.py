@@ -270,6 +270,8 @@ def ecb_figures(args):
     print(f"\n### test split (even topics: {len(test)} documents, {len(set(d['cluster'] for d in test))} clusters): "
           f"reported once, nothing chosen here\n\n{HEADER}")
     print(row(f"TF-IDF average-link baseline, t={best_t} (best on dev)", baseline_figures(test, best_t, dups)))
+    mean, worst, _ = index_figures(test, ents, bg, dups, StoryConfig(**PREVIOUS))
+    print(row("StoryIndex, previous defaults (for comparison, not chosen)", mean, worst))
     mean, worst, ms = index_figures(test, ents, bg, dups)
     print(row("StoryIndex (crawl defaults), mean of 3 orders (worst)", mean, worst))
     print(f"\nStoryIndex: {ms:.2f} ms a document\n")
