@@ -57,3 +57,11 @@ def built_component(failure: Failure) -> str | None:
             name = f"{objcls.__module__}.{objcls.__qualname__}"
         tb = tb.tb_next
     return name
+
+
+def wake_engine(crawler) -> None:
+    """Ask Scrapy's engine to ask its scheduler for requests now, as its 5-second heartbeat does: the
+    engine's ``_slot.nextcall`` (a ``CallLaterOnce``), scheduled. No-op while the engine has no slot."""
+    slot = getattr(crawler.engine, "_slot", None) if crawler.engine is not None else None
+    if slot is not None:
+        slot.nextcall.schedule()

@@ -98,3 +98,4 @@ REDIS_WORKER_TIMEOUT = 10.0  # seconds without a heartbeat after which a worker'
 REDIS_CLAIM_SECONDS = 3600  # a page claimed by a worker is not fetched by another for this long (unless stored by then)
 REDIS_RETRY_SECONDS = 30  # a Redis command is retried this long (a Redis restart) before the worker gives up
 LOAD_BATCH_MESSAGES = 20  # stream messages (each a store batch of up to STORE_BATCH_SIZE rows) per loader transaction
+REDIS_PREFETCH = 16  # requests a worker holds at once (popped from the shared queue, not yet handled)

@@ -8,14 +8,16 @@ stream), when the download fails, or when the request is scheduled again (a retr
 worker gives the requests of a worker whose heartbeat expired back to the queue. A worker waits, before
 it closes, until no other worker has requests in flight (they may yet give more, or die).
 
-Rounds: feed requests are filtered by their fingerprints, so two workers read a feed once. The
-fingerprints of a source are cleared when a worker opens the source and no worker has it open
-(``{prefix}:round:{source}``, kept alive by the heartbeats): the next scheduled run reads its feeds again.
+Rounds: feed requests are filtered by their fingerprints, so two workers read a feed once. A round of
+a source lasts while workers crawl it (``{prefix}:round:{source}``, kept alive by their heartbeats, expiring
+``REDIS_WORKER_TIMEOUT`` after the last one closed it); a worker opening a source with no round starts one
+and clears the source's fingerprints, so the next scheduled run reads its feeds again. A worker holds
+at most ``REDIS_PREFETCH`` requests at once, and asks for more twice a second while the frontier has
+some (Scrapy's engine alone asks every 5 s when its scheduler had none).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 
@@ -24,7 +26,9 @@ from scrapy import Request, signals
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
+from twisted.internet import task
 
+from crawler.compat import wake_engine
 from crawler.distributed.keys import Keys
 from crawler.distributed.worker import WORKER_ID, client
 
@@ -50,6 +54,11 @@ return #items
 """
 
 
+# Leases this process holds (popped, not yet released): a worker takes no more than REDIS_PREFETCH at once,
+# so it does not hoard requests another worker could fetch meanwhile.
+_HELD: set[tuple[str, str]] = set()
+
+
 class LeasedQueue(PriorityQueue):
     """scrapy-redis's priority queue; ``pop`` files the request under the worker's in-flight hash."""
 
@@ -65,7 +74,9 @@ class LeasedQueue(PriorityQueue):
             return None
         token, data = popped
         request = self._decode_request(data)
-        request.meta[LEASE] = (self.inflight, token.decode() if isinstance(token, bytes) else str(token))
+        lease = (self.inflight, token.decode() if isinstance(token, bytes) else str(token))
+        request.meta[LEASE] = lease
+        _HELD.add(lease)
         return request
 
 
@@ -78,9 +89,10 @@ class DupeFilter(RFPDupeFilter):
 
 def release(server: redis.Redis, leases) -> None:
     """Release the leases ``(in-flight hash, token)`` given (those already released are ignored)."""
-    leases = [lease for lease in leases if lease]
+    leases = [tuple(lease) for lease in leases if lease]
     if not leases:
         return
+    _HELD.difference_update(leases)
     pipe = server.pipeline(transaction=False)
     for inflight, token in leases:
         pipe.hdel(inflight, token)
@@ -97,8 +109,12 @@ class Scheduler(RedisScheduler):
         scheduler = cls(server=client(settings), persist=True)
         scheduler.stats, scheduler.keys = crawler.stats, keys
         scheduler.timeout = settings.getfloat("REDIS_WORKER_TIMEOUT")
+        scheduler.prefetch = settings.getint("REDIS_PREFETCH")
+        scheduler.crawler = crawler
         scheduler._checked = 0.0
         scheduler._others = False
+        scheduler._was_pending = False
+        scheduler._poll = task.LoopingCall(scheduler._wake)
         return scheduler
 
     def open(self, spider):
@@ -111,13 +127,22 @@ class Scheduler(RedisScheduler):
                                  serializer=self.serializer)
         self.queue.lease_to(self.keys, spider.name)
         self._requeue = self.server.register_script(_REQUEUE)
+        self._poll.start(0.5, now=False)
 
     def close(self, reason):
-        round_key = self.keys.key("round", self.spider.name)
+        # the round key outlives the last worker by REDIS_WORKER_TIMEOUT: a worker started a little late joins it
+        if self._poll.running:
+            self._poll.stop()
         self.server.delete(self.queue.inflight)
         self.server.srem(self.keys.inflight_index, self.queue.inflight)
-        if not self._live_others(self.spider.name):
-            self.server.delete(round_key)
+
+    def _wake(self) -> None:
+        """Twice a second, while this worker has room: ask the engine to fetch (its own heartbeat waits 5 s)
+        when the shared queue has requests, or another worker's may come back."""
+        pending = self.has_pending_requests()
+        if len(_HELD) < self.prefetch and (pending or self._was_pending):
+            wake_engine(self.crawler)  # also once the frontier has emptied: the engine then sees it is idle
+        self._was_pending = pending
 
     # enqueue_request and next_request are scrapy-redis's without the ``spider`` argument to stats, which
     # Scrapy 2.19 deprecates
@@ -135,6 +160,8 @@ class Scheduler(RedisScheduler):
 
     def next_request(self):
         self._others_in_flight()
+        if len(_HELD) >= self.prefetch:
+            return None
         request = self.queue.pop()
         if request is not None:
             self.stats.inc_value("scheduler/dequeued/redis")
@@ -142,17 +169,6 @@ class Scheduler(RedisScheduler):
 
     def has_pending_requests(self) -> bool:
         return len(self) > 0 or self._others_in_flight()
-
-    def _live_others(self, source: str) -> bool:
-        """Another live worker has ``source`` open."""
-        for worker in self.server.hkeys(self.keys.workers):
-            worker = worker.decode()
-            if worker == WORKER_ID:
-                continue
-            beat = self.server.get(self.keys.heartbeat(worker))
-            if beat and source in json.loads(beat).get("sources", ()):
-                return True
-        return False
 
     def _others_in_flight(self) -> bool:
         """True while another worker has requests of this source in flight; a dead worker's are queued
@@ -192,30 +208,32 @@ class LeaseSpiderMiddleware:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def _wrap(self, response, result):
-        lease = response.request.meta.get(LEASE)
-        carried = False
-        for output in result:
-            if lease and not isinstance(output, Request) and not carried:
-                setattr(output, LEASE, lease)  # released when the store stage has pushed the item
-                carried = True
-            yield output
-        if lease and not carried:
-            release(self.server, [lease])
-
     def process_spider_output(self, response, result):
-        yield from self._wrap(response, result)
+        lease, carried = response.request.meta.get(LEASE), False
+        try:
+            for output in result:
+                if lease and not carried and not isinstance(output, Request):
+                    setattr(output, LEASE, lease)  # released when the store stage has pushed the item
+                    carried = True
+                yield output
+        finally:  # also when the callback raised
+            if lease and not carried:
+                release(self.server, [lease])
 
     async def process_spider_output_async(self, response, result):
-        lease = response.request.meta.get(LEASE)
-        carried = False
-        async for output in result:
-            if lease and not isinstance(output, Request) and not carried:
-                setattr(output, LEASE, lease)
-                carried = True
-            yield output
-        if lease and not carried:
-            release(self.server, [lease])
+        lease, carried = response.request.meta.get(LEASE), False
+        try:
+            async for output in result:
+                if lease and not carried and not isinstance(output, Request):
+                    setattr(output, LEASE, lease)
+                    carried = True
+                yield output
+        finally:
+            if lease and not carried:
+                release(self.server, [lease])
+
+    def process_spider_exception(self, response, exception):
+        release(self.server, [response.request.meta.get(LEASE)])  # an HTTP error status: its errback runs next
 
     def item_done(self, item, **kwargs) -> None:
         release(self.server, [getattr(item, LEASE, None)])
