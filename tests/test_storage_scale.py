@@ -12,7 +12,7 @@ from datetime import datetime
 import duckdb
 import pytest
 
-from crawler.storage import Database, corrections, daily
+from crawler.storage import Database, corrections, daily, queries
 from crawler.storage.exports import export
 from crawler.storage.schema import MIGRATIONS
 from helpers import REPO, run_cli, wait_for
@@ -278,3 +278,9 @@ def test_storage_kept_connection_gives_way_to_this_process_reads(tmp_path):
         assert con.execute("SELECT count(*) FROM documents").fetchone() == (2,)
     finally:
         con.close()
+
+
+def test_storage_status_counts_kinds_from_the_aggregate(db):
+    assert queries.documents_by_kind(db) == [("article", 3), ("post", 1)]
+    assert db.query("SELECT kind, count(*) FROM documents GROUP BY kind ORDER BY count(*) DESC, kind")[1] == \
+        queries.documents_by_kind(db)
