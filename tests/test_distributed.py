@@ -311,3 +311,30 @@ def manifest_sources(topic: Path) -> list[str]:
     from crawler.topic import load_topic
 
     return [s.name for s in load_topic(topic).sources if s.enabled]
+
+
+def test_distributed_messages_restore_timestamps_lists_and_bytes_from_the_schema():
+    from datetime import datetime
+
+    seen = datetime(2026, 2, 12, 9, 30, 5, 123456)
+    fields = messages.encode({"documents": [{"id": "a", "fetched_at": seen, "matched_terms": ["Seedance", "ByteDance"]}],
+                              "aliases": [{"alias_id": "b", "doc_id": "a", "url": "http://x/b"}],
+                              "schedule": [{"source": "s", "job_state": b"\x00\xffjob"}], "errors": []}, "w1")
+    decoded = messages.decode(b"1-0", {k.encode(): v for k, v in fields.items()})
+    assert decoded.worker == "w1" and decoded.stream_id == "1-0" and len(decoded.message_id) == 32
+    assert decoded.tables["documents"][0]["fetched_at"] == seen
+    assert decoded.tables["documents"][0]["matched_terms"] == ["Seedance", "ByteDance"]
+    assert decoded.tables["schedule"][0]["job_state"] == b"\x00\xffjob"
+    assert "errors" not in decoded.tables and decoded.rows() == 3
+    with pytest.raises(ValueError, match="not database tables"):
+        messages.encode({"nonsense": [{}]}, "w1")
+
+
+def test_distributed_compat_engine_slot_keeps_nextcall():
+    """compat.wake_engine schedules Scrapy's ``ExecutionEngine._slot.nextcall``."""
+    import inspect
+
+    from scrapy.core import engine
+
+    assert "nextcall" in inspect.signature(engine._Slot).parameters
+    assert "self._slot" in inspect.getsource(engine.ExecutionEngine)
