@@ -44,12 +44,16 @@ def stem(word: str) -> str:
     return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
 
-def features(text: str, hits: Iterable[str]) -> list[str]:
-    """The feature names of one sentence (see the module docstring); ``hits`` are its cue-hit frames."""
+def features(text: str, hits: Iterable[str], chars: int = 0) -> list[str]:
+    """The feature names of one sentence (see the module docstring); ``hits`` are its cue-hit frames;
+    ``chars`` > 0 adds each stem's letter n-grams of that length ("<deepf", "deepfa" ...)."""
     text = ADDRESS.sub(" URL ", text).lower()
     words = [stem(w) for w in _WORD.findall(text)]
     out = {f"w:{w}" for w in words} | {f"b:{a}_{b}" for a, b in zip(words, words[1:])}
     out |= {f"p:{w[:PREFIX]}" for w in words if len(w) > PREFIX}  # "regulators", "regulatory" -> "regul"
+    if chars:
+        for word in {f"<{w}>" for w in words if len(w) > 2}:
+            out |= {f"c:{word[i:i + chars]}" for i in range(len(word) - chars + 1)}
     for run in _CJK_RUN.findall(text):
         out |= {f"z:{c}" for c in run} | {f"zz:{run[i:i + 2]}" for i in range(len(run) - 1)}
     out |= {f"cue:{name}" for name in hits}
@@ -63,6 +67,7 @@ class FrameModel:
         self.weights = np.asarray(data["weights"], dtype=np.float32)  # features x frames
         self.bias = np.asarray(data["bias"], dtype=np.float32)
         self.threshold, self.cue_threshold = data["threshold"], data["cue_threshold"]
+        self.chars = data.get("chars", 0)
 
     @classmethod
     def load(cls, path: str | Path) -> FrameModel:
@@ -72,7 +77,7 @@ class FrameModel:
         """P(frame) of each (sentence, cue-hit frames), one row per item in ``self.frames`` order."""
         out = np.empty((len(items), len(self.frames)), dtype=np.float32)
         for row, (text, hits) in enumerate(items):
-            indexes = [i for f in features(text, hits) if (i := self.index.get(f)) is not None]
+            indexes = [i for f in features(text, hits, self.chars) if (i := self.index.get(f)) is not None]
             out[row] = self.weights[indexes].sum(axis=0) + self.bias
         return 1.0 / (1.0 + np.exp(-out))
 

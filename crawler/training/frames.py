@@ -30,6 +30,7 @@ TRAIN = ("reception-train", "reception-train-zh", "frames_train.jsonl", "posts_t
 DEV = ("frames_dev.jsonl", "posts_dev.jsonl")
 PENALTIES = (1e-4, 3e-4, 1e-3)
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.3, 0.96, 0.05))
+CHARS = 0
 MIN_COUNT = 2  # a word feature must occur in at least this many training texts
 
 
@@ -37,7 +38,7 @@ def examples(name: str, finder: TargetFinder) -> list[datasets.Example]:
     return datasets.load(str(datasets.DATA_DIR / name) if name.endswith(".jsonl") else name, finder.spans)
 
 
-def featurised(sets: tuple[str, ...], finder: TargetFinder, tagger: Tagger,
+def featurised(sets: tuple[str, ...], finder: TargetFinder, tagger: Tagger, chars: int = 0,
                sentences: bool = False) -> tuple[list, list[tuple]]:
     """(features, gold frames) of every text of the sets, read by the topic's pipeline as at run time; with
     ``sentences``, each text's features are a list, one per sentence the reception component counts."""
@@ -53,10 +54,10 @@ def featurised(sets: tuple[str, ...], finder: TargetFinder, tagger: Tagger,
             with nlp.select_pipes(disable=["seedtrack_reception"]):
                 for e, doc in zip(chosen, nlp.pipe(e.text for e in chosen)):
                     if sentences:
-                        rows.append([features(s.text, s.frames) for s in reception.select(doc)[0]])
+                        rows.append([features(s.text, s.frames, chars) for s in reception.select(doc)[0]])
                     else:
                         hits = finder.frame_hits(e.text, [(ent.start_char, ent.end_char) for ent in doc.ents])
-                        rows.append(features(e.text, hits))
+                        rows.append(features(e.text, hits, chars))
                     gold.append(e.frames)
     return rows, gold
 
@@ -95,14 +96,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--topic", help="topic file (default: the shipped topic)")
     parser.add_argument("--precision", type=float, default=0.87,
                         help="the least micro precision on the dev sets a choice may have (default 0.87: the target 0.85 and a margin for unseen text)")
+    parser.add_argument("--chars", type=int, default=CHARS, help=f"letter n-grams of this length as features "
+                        f"too, 0 for none (default {CHARS})")
     parser.add_argument("--out", type=Path, help="where to write the model (default: models/frames-<slug>/model.json)")
     args = parser.parse_args(argv)
     topic = load_topic(args.topic)
     finder = TargetFinder.from_topic(topic)
     frames = [frame.name for frame in topic.frames]
     tagger = Tagger(TaggerSpec.from_topic(topic, stance_model="textcat"))
-    rows, gold = featurised(TRAIN, finder, tagger)
-    dev_texts, dev_gold = featurised(DEV, finder, tagger, sentences=True)
+    rows, gold = featurised(TRAIN, finder, tagger, args.chars)
+    dev_texts, dev_gold = featurised(DEV, finder, tagger, args.chars, sentences=True)
     dev_rows = [row for text in dev_texts for row in text]  # one per counted sentence; a text takes their frames
     owner = [t for t, text in enumerate(dev_texts) for _row in text]
     counts: dict[str, int] = {}
@@ -134,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     keep = np.abs(w).max(axis=1) >= 1e-3
     out = args.out or model_path(topic.slug)
     out.parent.mkdir(parents=True, exist_ok=True)
-    data = {"topic": topic.slug, "frames": frames, "threshold": sure, "cue_threshold": with_cue,
+    data = {"topic": topic.slug, "frames": frames, "threshold": sure, "cue_threshold": with_cue, "chars": args.chars,
             "trained_on": list(TRAIN), "chosen_on": list(DEV), "penalty": penalty,
             "dev_micro": {"precision": round(precision, 3), "recall": round(recall, 3)},
             "features": [f for f, k in zip(names, keep) if k],
