@@ -1,6 +1,7 @@
 """Distributed crawl benchmark: one `seedtrack crawl --redis` worker against two, sharing one frontier.
 
-    python benchmarks/distributed_benchmark.py [--articles 240] [--delay 0.25] [--nlp-articles 120] [--keep DIR]
+    python benchmarks/distributed_benchmark.py [--articles 160] [--delay 1.0] [--nlp-articles 120] [--only fetch|nlp]
+                                               [--keep DIR]
 
 A replay site (``crawler.demo.replay.site.build_site``, sample data) whose article pages answer after
 ``--delay`` seconds is served on 127.0.0.1; a real ``redis-server`` runs on a free port. Each run starts
@@ -136,8 +137,9 @@ def show(r: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--articles", type=int, default=240, help="article pages of the replay site (default 240)")
-    parser.add_argument("--delay", type=float, default=0.25, help="seconds each article page takes to answer")
+    parser.add_argument("--articles", type=int, default=160, help="article pages of the replay site (default 160)")
+    parser.add_argument("--delay", type=float, default=1.0, help="seconds each article page takes to answer (1.0)")
+    parser.add_argument("--only", choices=("fetch", "nlp"), help="run one part only")
     parser.add_argument("--nlp-articles", type=int, default=120, help="article pages of the NLP-on site")
     parser.add_argument("--keep", type=Path, help="keep the sites and databases in DIR")
     args = parser.parse_args(argv)
@@ -153,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(0.5)
         for title, nlp, articles in (("1. fetch-bound, NLP off", False, args.articles),
                                      ("2. NLP on", True, args.nlp_articles)):
+            if args.only and args.only != ("nlp" if nlp else "fetch"):
+                continue
             root = work / f"site-{'nlp' if nlp else 'fetch'}"
             manifest = build_site(root, articles=articles, seed=2026)
             slow_site(root, manifest, args.delay)

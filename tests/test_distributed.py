@@ -211,6 +211,10 @@ def test_distributed_loader_killed_mid_batch_loses_and_doubles_nothing(site, ref
     keys = Keys("seedtrack:reload")
     with redis_server(tmp_path) as rs:
         client = rs.client()
+        refused = run_cli("crawl", "--topic", topic, "--db", db, "--redis", rs.url, *FAST)
+        assert refused.returncode == 2 and "start `seedtrack load --redis URL" in refused.stderr  # no state yet
+        publish = loader(db, rs.url, "--until-idle", "0")
+        finish(publish)  # publishes the crawl state, then exits: the rows wait on the stream
         finish(worker(topic, db, rs.url, "--set", "STORE_BATCH_SIZE=1"))  # one message per document
         waiting = client.xlen(keys.items)
         assert waiting > 10

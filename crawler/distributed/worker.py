@@ -21,6 +21,7 @@ from scrapy import signals
 from twisted.internet import task
 
 from crawler.distributed.keys import Keys, connect
+from crawler.errors import UserError
 from crawler.text.dates import utc_now
 
 logger = logging.getLogger(__name__)
@@ -45,8 +46,13 @@ def client(settings) -> redis.Redis:
 
 
 def worker_settings(settings) -> None:
-    """Make the crawl of ``settings`` a worker of the frontier on ``REDIS_URL`` (checked reachable)."""
-    connect(settings["REDIS_URL"])
+    """Make the crawl of ``settings`` a worker of the frontier on ``REDIS_URL`` (checked reachable, and
+    holding the crawl state a loader published: without it every stored page would be fetched again)."""
+    keys = Keys.from_settings(settings)
+    if not connect(settings["REDIS_URL"]).exists(keys.state_ready):
+        raise UserError(f"no loader has published the crawl state under {keys.prefix} on {settings['REDIS_URL']}: "
+                        f"start `seedtrack load --redis URL --db {settings['SEEDTRACK_DB']}` first (the same --db, "
+                        "or the same REDIS_PREFIX)")
     settings.set("SCHEDULER", "crawler.distributed.frontier.Scheduler", priority="cmdline")
     pipelines = dict(settings.getdict("ITEM_PIPELINES"))
     order = pipelines.pop("pipelines.store.StorePipeline", 600)
