@@ -1,11 +1,11 @@
 """A topic's trained frame classifier: one logistic layer per frame over a sentence's words and cue hits.
 
-The features of a sentence are its word stems, their first letters and stem pairs (English), its characters and character pairs
-(Chinese), with addresses (URLs, host names, @handles) reduced to one ``URL`` token, and one feature per
-frame whose topic-file cue it carries (``TargetFinder.frame_hits``: never inside a name or address), so
-the cue lists are the classifier's seeds. A counted sentence takes a frame when the classifier is sure
-(P >= ``threshold``) or when it carries the frame's cue and the classifier agrees (P >= ``cue_threshold``):
-a cue alone no longer decides ("China" in passing is not geopolitics), and a sentence about a frame in
+The features of a sentence are its word stems, their first letters and stem pairs (English), its characters
+and character pairs (Chinese), with addresses (URLs, host names, @handles) reduced to one ``URL`` token,
+and one feature per frame whose topic-file cue it carries (``TargetFinder.frame_hits``: never inside a
+name or address), so the cue lists are the classifier's seeds. A counted sentence takes a frame when the
+classifier is sure (P >= ``threshold``) or when it carries the frame's cue and the classifier agrees
+(P >= ``cue_threshold``): a cue alone no longer decides ("China" in passing is not geopolitics), and a sentence about a frame in
 words its cue list lacks can still take it. Frames the model was not trained for keep the cue rule.
 
 The model is ``models/frames-<topic slug>/model.json``, trained by ``python -m crawler.training.frames``

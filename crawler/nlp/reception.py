@@ -14,8 +14,9 @@ than Seedance") is against it, winning one is for it (``comparison``).
 
 A frame is the text's when a counted sentence takes it: by the topic's trained frame classifier where it
 has one (``crawler.nlp.frame_model``: the classifier sure, or a cue and the classifier agreeing), else by
-one of its cues (not inside a name or address); its stance is that of the counted sentences that take it. An actor is the
-person or organisation closest to a reporting word, with that sentence's stance and its quote as evidence.
+one of its cues (not inside a name or address); its stance is that of the counted sentences that take it.
+An actor is the person or organisation closest to a reporting word, with that sentence's stance and its
+quote as evidence.
 Results land in ``doc._.reception`` (see ``reception_of``).
 """
 

@@ -74,7 +74,8 @@ class TaggerSpec:
 
     def version(self) -> str:
         """A fingerprint of what the analysis depends on: the topic's entities, targets and frames, the spaCy
-        model, the stance model's files and the frame model's. Stored per document, so `seedtrack retag` finds stale ones."""
+        model, the stance model's files and the frame model's. Stored per document, so `seedtrack retag` finds
+        stale ones."""
         return nlp_version(self)
 
     def reception_config(self, language: str) -> dict[str, Any]:

@@ -4,9 +4,11 @@ Training data: the project's train sets with frames (``reception_train``, ``rece
 ``frames_train``, ``posts_train``). Each text is read by the topic's own pipeline (so its cue hits skip
 entity names as they do at run time) and turned into ``crawler.nlp.frame_model.features``; one logistic
 layer per frame is fitted by full-batch Adam with an L2 penalty. The penalty and the two thresholds of the
-decision rule (sure alone / with a cue) are chosen on the dev sets (``frames_dev``, ``posts_dev``): the
-highest recall whose micro precision is at least ``--precision``; the test of the choice is ``seedtrack
-eval``. The model is written to ``crawler/nlp/models/frames-<slug>/model.json`` (shipped with the package).
+decision rule (sure alone / with a cue) are chosen on the dev sets (``frames_dev``, ``posts_dev``), each
+text read as at run time (it takes the frames of the sentences the reception component counts): the
+highest recall whose micro precision is at least ``--precision``. ``seedtrack eval --dataset FILE`` scores
+the result on every set. The model is written to ``crawler/nlp/models/frames-<slug>/model.json``
+(shipped with the package).
 """
 
 from __future__ import annotations
@@ -95,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawler.training.frames", description=__doc__.split("\n")[0])
     parser.add_argument("--topic", help="topic file (default: the shipped topic)")
     parser.add_argument("--precision", type=float, default=0.87,
-                        help="the least micro precision on the dev sets a choice may have (default 0.87: the target 0.85 and a margin for unseen text)")
+                        help="the least micro precision on the dev sets a choice may have (default 0.87: the "
+                             "target 0.85 and a margin for unseen text)")
     parser.add_argument("--chars", type=int, default=CHARS, help=f"letter n-grams of this length as features "
                         f"too, 0 for none (default {CHARS})")
     parser.add_argument("--out", type=Path, help="where to write the model (default: models/frames-<slug>/model.json)")
