@@ -5,8 +5,9 @@ and character pairs (Chinese), with addresses (URLs, host names, @handles) reduc
 and one feature per frame whose topic-file cue it carries (``TargetFinder.frame_hits``: never inside a
 name or address), so the cue lists are the classifier's seeds. A counted sentence takes a frame when the
 classifier is sure (P >= ``threshold``) or when it carries the frame's cue and the classifier agrees
-(P >= ``cue_threshold``): a cue alone no longer decides ("China" in passing is not geopolitics), and a sentence about a frame in
-words its cue list lacks can still take it. Frames the model was not trained for keep the cue rule.
+(P >= ``cue_threshold``): a cue alone no longer decides ("China" in passing is not geopolitics), and a
+sentence about a frame in words its cue list lacks can still take it. Frames the model was not trained for
+keep the cue rule.
 
 The model is ``models/frames-<topic slug>/model.json``, trained by ``python -m crawler.training.frames``
 on the project's train sets only; a topic without one is framed by its cues alone. Pure numpy at run time.
