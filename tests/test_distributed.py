@@ -178,11 +178,12 @@ def test_distributed_two_workers_fetch_each_page_once_and_store_what_one_machine
 def test_distributed_worker_killed_mid_crawl_has_its_requests_crawled_by_the_other(site, reference, tmp_path):
     root, manifest = site
     _counts, documents, _errors = reference
-    server, topic = serve(root, manifest, tmp_path / "topic.toml", delay=1.0)
+    server, topic = serve(root, manifest, tmp_path / "topic.toml", delay=0.6)
     db = tmp_path / "killed.duckdb"
     keys = Keys("seedtrack:killed")
     with redis_server(tmp_path) as rs:
         client = rs.client()
+        finish(loader(db, rs.url, "--until-idle", "0"))  # the crawl state, published; the rows are loaded at the end
         victim, survivor = (worker(topic, db, rs.url, "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=2") for _ in range(2))
 
         def victim_in_flight():
