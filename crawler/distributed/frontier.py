@@ -139,7 +139,11 @@ class Scheduler(RedisScheduler):
     def _wake(self) -> None:
         """Twice a second, while this worker has room: ask the engine to fetch (its own heartbeat waits 5 s)
         when the shared queue has requests, or another worker's may come back."""
-        pending = self.has_pending_requests()
+        try:
+            pending = self.has_pending_requests()
+        except redis.RedisError as exc:  # Redis restarting for longer than REDIS_RETRY_SECONDS: try again later
+            logger.warning("the frontier on Redis did not answer: %s", exc)
+            return
         if len(_HELD) < self.prefetch and (pending or self._was_pending):
             wake_engine(self.crawler)  # also once the frontier has emptied: the engine then sees it is idle
         self._was_pending = pending
