@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.python.failure import Failure
 
 
@@ -65,3 +67,27 @@ def wake_engine(crawler) -> None:
     slot = getattr(crawler.engine, "_slot", None) if crawler.engine is not None else None
     if slot is not None:
         slot.nextcall.schedule()
+
+
+class HTTPDownloadHandler(HTTP11DownloadHandler):
+    """Scrapy's HTTP/1.1 download handler with the race in its ``close`` fixed (the private ``_pool`` and
+    ``_disconnect_timeout``). Scrapy fires the pool's closing Deferred itself after ``_disconnect_timeout``
+    seconds, in case the pool hangs; on a busy machine that timer can run after the Deferred has fired but
+    before ``close`` resumes to cancel it, and Twisted then logs an AlreadyCalledError traceback as the crawl
+    ends. Here the timer fires the Deferred only if nothing has."""
+
+    async def close(self) -> None:
+        from twisted.internet import reactor
+
+        closing = self._pool.closeCachedConnections()
+
+        def give_up() -> None:
+            if not closing.called:
+                closing.callback(None)
+
+        timer = reactor.callLater(self._disconnect_timeout, give_up)
+        try:
+            await maybe_deferred_to_future(closing)
+        finally:
+            if timer.active():
+                timer.cancel()

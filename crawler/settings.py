@@ -24,6 +24,8 @@ BACKOFF_MAX_RETRY_AFTER = 300.0  # a 429/503 Retry-After longer than this is not
 RATELIMIT_MIN_REMAINING = 1  # an API answering X-RateLimit-Remaining at or below this is not asked again until its reset
 REDIRECT_MAX_TIMES = 8
 COOKIES_ENABLED = False
+# Scrapy's HTTP/1.1 handler without its end-of-crawl AlreadyCalledError race (crawler/compat.py)
+DOWNLOAD_HANDLERS = {"http": "crawler.compat.HTTPDownloadHandler", "https": "crawler.compat.HTTPDownloadHandler"}
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "WARNING"
 DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"  # duplicates and off-topic pages are expected, not warnings

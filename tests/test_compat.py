@@ -64,3 +64,22 @@ def test_compat_built_component_names_the_class_scrapy_was_building():
             failure = Failure()
             raise
     assert built_component(failure).endswith("Broken")
+
+
+def test_compat_http_handler_close_internals_exist():
+    """HTTPDownloadHandler.close replaces Scrapy's: Scrapy's handler keeps its connection pool in ``_pool`` and
+    the timeout in ``_disconnect_timeout`` (set in __init__, which needs a running reactor: read from the source),
+    and the crawl's settings use the project's handler for http and https."""
+    import inspect
+
+    from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+
+    from crawler import settings
+    from crawler.compat import HTTPDownloadHandler
+
+    init = inspect.getsource(HTTP11DownloadHandler.__init__)
+    assert "self._pool" in init and "self._disconnect_timeout" in init
+    assert "closeCachedConnections" in inspect.getsource(HTTP11DownloadHandler.close)
+    assert inspect.iscoroutinefunction(HTTPDownloadHandler.close)
+    assert settings.DOWNLOAD_HANDLERS == {"http": "crawler.compat.HTTPDownloadHandler",
+                                          "https": "crawler.compat.HTTPDownloadHandler"}
