@@ -2,8 +2,9 @@
 
 The loader publishes, when it starts and after each commit: the known document ids (``{prefix}:known``)
 and those worth fetching again (``{prefix}:retry``), each source's cursors and HTTP validators, and the
-database's pseudonym key. A worker claims a page with ``SET NX`` on ``{prefix}:claim:{id}`` (expiring
-after ``REDIS_CLAIM_SECONDS``), so a page two workers both list is fetched once; ``add`` is atomic too.
+database's pseudonym key. A worker claims a page with ``SET NX`` on ``{prefix}:claim:{id}`` (its worker id,
+expiring after ``REDIS_CLAIM_SECONDS``, or taken over once that worker stops beating), so a page two workers
+both list is fetched once; ``add`` is atomic too.
 """
 
 from __future__ import annotations
@@ -15,10 +16,18 @@ import redis
 
 from crawler.distributed.keys import Keys
 from crawler.distributed.messages import decode_rows, dumps_rows
+from crawler.distributed.worker import WORKER_ID
 
+# A claim holds the claiming worker's id; a claim whose worker stopped beating (killed before the page was
+# stored: its requests are queued again, and the feed read again) is taken over.
 _CLAIM = """
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
-if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then return 1 end
+if redis.call('SET', KEYS[2], ARGV[3], 'NX', 'EX', ARGV[2]) then return 1 end
+local owner = redis.call('GET', KEYS[2])
+if owner and owner ~= ARGV[3] and redis.call('EXISTS', ARGV[4] .. owner) == 0 then
+  redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2])
+  return 1
+end
 return 0
 """
 _ADD = """
@@ -39,7 +48,8 @@ class RedisKnownDocuments:
         self._add = server.register_script(_ADD)
 
     def claim(self, doc_id: str) -> bool:
-        return bool(self._claim(keys=[self.keys.known, self.keys.claim(doc_id)], args=[doc_id, self.claim_seconds]))
+        return bool(self._claim(keys=[self.keys.known, self.keys.claim(doc_id)],
+                                args=[doc_id, self.claim_seconds, WORKER_ID, self.keys.heartbeat("")]))
 
     def add(self, doc_id: str, page_read: bool = False) -> bool:
         return bool(self._add(keys=[self.keys.known, self.keys.retry], args=[doc_id, "1" if page_read else "0"]))
