@@ -105,7 +105,7 @@ def store(con, documents, entities, filtered, errors, aliases, engagement, frame
     stories.update(con, [d for d in documents if d["id"] in written and d["id"] in clustered], frames)
     merges = set(con.execute("SELECT merged_story_id, into_story_id FROM story_aliases").fetchall()) - merged_before
     if merges:  # documents of other days moved into the stories they merged with
-        days |= daily.days_of_stories(con, {into for _merged, into in merges})
+        days |= daily.days_of(con, "story_id", {into for _merged, into in merges})
     if engagement:  # snapshots of stored documents only
         present = ({**new_days, **stored_days}.keys()) - gone
         kept = [e for e in engagement if e["doc_id"] in present]

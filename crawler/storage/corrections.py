@@ -65,7 +65,7 @@ def apply(con, ids: Sequence[str] | None = None) -> int:
     con.execute(f"""UPDATE frames SET stance = c.stance,
                         score = CASE c.stance WHEN 'favor' THEN 1.0 WHEN 'against' THEN -1.0 ELSE 0.0 END
                     FROM corrections c WHERE frames.doc_id = c.doc_id AND c.stance IS NOT NULL {where}""", params)
-    daily.refresh(con, daily.days_of(con, [row[0] for row in corrected]))
+    daily.refresh(con, daily.days_of(con, "id", [row[0] for row in corrected]))
     return len(corrected)
 
 

@@ -94,19 +94,10 @@ def refresh(con, days: Iterable[date] | None = None) -> int:
     return len(days)
 
 
-def days_of(con, ids: Iterable[str]) -> set[date]:
-    """The days of the stored documents ``ids``."""
-    ids = sorted(set(ids))
-    if not ids:
+def days_of(con, column: str, values: Iterable) -> set[date]:
+    """The days of the stored documents whose ``column`` (``id``, ``story_id``) is one of ``values``."""
+    values = sorted(set(values))
+    if not values:
         return set()
-    return {row[0] for row in con.execute("SELECT DISTINCT day FROM documents WHERE list_contains(?, id)",
-                                          [ids]).fetchall()}
-
-
-def days_of_stories(con, story_ids: Iterable[int]) -> set[date]:
-    """The days of the documents of the stories ``story_ids``."""
-    story_ids = sorted(set(story_ids))
-    if not story_ids:
-        return set()
-    return {row[0] for row in con.execute("SELECT DISTINCT day FROM documents WHERE list_contains(?, story_id)",
-                                          [story_ids]).fetchall()}
+    return {row[0] for row in con.execute(f"SELECT DISTINCT day FROM documents WHERE list_contains(?, {column})",
+                                          [values]).fetchall()}

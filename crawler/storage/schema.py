@@ -50,11 +50,20 @@ class Table:
 def _cols(spec: str, since: int = 0) -> tuple[Column, ...]:
     """Columns from lines of ``name TYPE [constraint]``."""
     columns = []
-    for line in spec.strip().splitlines():
+    for line in filter(str.strip, spec.splitlines()):
         name, kind, *rest = line.split(maxsplit=2)
         columns.append(Column(name, kind, rest[0] if rest else "", since))
     return tuple(columns)
 
+
+# The counts of an engagement snapshot: every snapshot in ``engagement``, the latest in ``engagement_current``.
+ENGAGEMENT_COUNTS = """
+    likes       BIGINT
+    reposts     BIGINT
+    replies     BIGINT
+    views       BIGINT
+    score       BIGINT
+"""
 
 TABLES: dict[str, Table] = {t.name: t for t in (
     Table("documents", 1, "documents, entities, crawl runs, filtered URLs and errors", _cols("""
@@ -167,11 +176,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
           "crawl_state; pseudonym_key", _cols("""
         doc_id      VARCHAR NOT NULL
         observed_at TIMESTAMP NOT NULL
-        likes       BIGINT
-        reposts     BIGINT
-        replies     BIGINT
-        views       BIGINT
-        score       BIGINT
+    """ + ENGAGEMENT_COUNTS + """
         run_id      VARCHAR NOT NULL
     """), key=("doc_id", "run_id")),
     Table("crawl_state", 5, "", _cols("""
@@ -286,12 +291,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     Table("engagement_current", 8, "", _cols("""
         doc_id      VARCHAR PRIMARY KEY
         observed_at TIMESTAMP NOT NULL
-        likes       BIGINT
-        reposts     BIGINT
-        replies     BIGINT
-        views       BIGINT
-        score       BIGINT
-    """)),
+    """ + ENGAGEMENT_COUNTS)),
     Table("stream_loads", 9, "several machines: the item-stream messages `seedtrack load` committed", _cols("""
         message_id VARCHAR PRIMARY KEY
         stream_id  VARCHAR
