@@ -192,8 +192,12 @@ def test_distributed_worker_killed_mid_crawl_has_its_requests_crawled_by_the_oth
             for name in client.smembers(keys.inflight_index):
                 if str(victim.pid) in name.decode() and client.hlen(name):
                     return name
-        leased = wait_for(victim_in_flight, 90, "the first worker to have pages in flight")
-        in_flight = client.hvals(leased)
+        for _attempt in range(20):  # stopped, its leases stand still while they are read; none left: go on
+            leased = wait_for(victim_in_flight, 90, "the first worker to have pages in flight")
+            victim.send_signal(signal.SIGSTOP)
+            if in_flight := client.hvals(leased):
+                break
+            victim.send_signal(signal.SIGCONT)
         victim.send_signal(signal.SIGKILL)
         victim.wait(10)
         assert in_flight
