@@ -27,8 +27,9 @@ class StreamStorePipeline(StorePipeline):
         pass  # no database to migrate: the loader does
 
     def process_item(self, item: Document) -> Document:
-        if (lease := getattr(item, LEASE, None)) is not None:
-            self._leases.append(lease)
+        if (carried := getattr(item, LEASE, None)) is not None:
+            setattr(item, LEASE, None)  # the stage holds it now: done once its batch is on the stream
+            self._leases.append(carried)
         return super().process_item(item)
 
     def flush(self) -> None:

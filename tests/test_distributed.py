@@ -175,8 +175,6 @@ def test_distributed_two_workers_fetch_each_page_once_and_store_what_one_machine
     assert status.stdout.count(": stopped, last seen") == 2
 
 
-@pytest.mark.xfail(strict=False, reason="known defect, open in issue 13: a worker SIGKILLed mid-crawl still loses "
-                   "a page now and then (1 run in 3 in CI); the note of stop 15 says what is known")
 def test_distributed_worker_killed_mid_crawl_has_its_requests_crawled_by_the_other(site, reference, tmp_path):
     root, manifest = site
     _counts, documents, _errors = reference

@@ -2,11 +2,12 @@
 
 scrapy-redis pops a request from the shared queue with no acknowledgement: a worker killed after the
 pop would lose it. Here the pop also files the request under the worker's in-flight hash
-(``{prefix}:inflight:{source}:{worker}``), atomically; the lease is released when the response's
-callback output has been handled (its items released when the store stage has pushed them to the
-stream), when the download fails, or when the request is scheduled again (a retry, a redirect). A live
-worker gives the requests of a worker whose heartbeat expired back to the queue. A worker waits, before
-it closes, until no other worker has requests in flight (they may yet give more, or die).
+(``{prefix}:inflight:{source}:{worker}``), atomically. The lease is released when what the request
+gave is safe: when its callback's or errback's output has been handled and every item of that output is
+on the stream (or dropped), or when the request is scheduled again (a retry, a redirect: after the new
+one is queued). A live worker gives the requests of a worker whose heartbeat expired back to the queue.
+A worker closes a source only when one atomic look at Redis finds the source's queue empty and no live
+worker with requests of it in flight (they may yet give more, or die).
 
 Rounds: feed requests are filtered by their fingerprints, so two workers read a feed once. A round of
 a source lasts while workers crawl it (``{prefix}:round:{source}``, kept alive by their heartbeats, expiring
@@ -19,10 +20,11 @@ some (Scrapy's engine alone asks every 5 s when its scheduler had none).
 from __future__ import annotations
 
 import logging
-import time
+import threading
 
 import redis
 from scrapy import Request, signals
+from twisted.python.failure import Failure
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
@@ -45,6 +47,22 @@ redis.call('HSET', KEYS[2], token, r[1])
 redis.call('SADD', KEYS[4], KEYS[2])
 return {token, r[1]}
 """
+# the queue's length, how many live workers other than ARGV[2] hold requests of the source in flight, and
+# the in-flight hashes of dead ones (ARGV[1]: the source's in-flight prefix; ARGV[3]: the heartbeat prefix)
+_PENDING = """
+local queued = redis.call('ZCARD', KEYS[1])
+local others, dead = 0, {}
+for _, name in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  if string.sub(name, 1, #ARGV[1]) == ARGV[1] and name ~= ARGV[2] then
+    if redis.call('EXISTS', ARGV[3] .. string.sub(name, #ARGV[1] + 1)) == 0 then
+      table.insert(dead, name)
+    elseif redis.call('HLEN', name) > 0 then
+      others = others + 1
+    end
+  end
+end
+return {queued, others, dead}
+"""
 _REQUEUE = """
 local items = redis.call('HVALS', KEYS[1])
 for _, data in ipairs(items) do redis.call('ZADD', KEYS[2], 0, data) end
@@ -57,6 +75,77 @@ return #items
 # Leases this process holds (popped, not yet released): a worker takes no more than REDIS_PREFETCH at once,
 # so it does not hoard requests another worker could fetch meanwhile.
 _HELD: set[tuple[str, str]] = set()
+
+
+class Carried:
+    """A popped request's lease while what the request gave is on its way: the callback's (or errback's)
+    output being handled, and the items of that output not yet on the stream. Released when the last of
+    them is done (from the reactor or the store stage's writer thread)."""
+
+    def __init__(self, server: redis.Redis, lease: tuple[str, str]):
+        self.server, self.lease = server, lease
+        self.holds, self.started = 0, False
+        self._lock = threading.Lock()
+
+    def hold(self) -> None:
+        with self._lock:
+            self.holds += 1
+            self.started = True
+
+    def done(self) -> None:
+        with self._lock:
+            self.holds -= 1
+            last = self.holds == 0
+        if last:
+            release(self.server, [self.lease])
+
+    def carry(self, item) -> None:
+        """``item`` came of the request: the lease waits for it (``item_done``)."""
+        if getattr(item, LEASE, None) is not self:
+            self.hold()
+            setattr(item, LEASE, self)
+
+    def unused(self) -> None:
+        """Nothing of the request's was ever handled (a failure without an errback): release it now."""
+        if not self.started:
+            release(self.server, [self.lease])
+
+
+def item_done(item) -> None:
+    """The item is on the stream, or dropped: its request's lease no longer waits for it."""
+    carried = getattr(item, LEASE, None)
+    if isinstance(carried, Carried):
+        setattr(item, LEASE, None)
+        carried.done()
+
+
+class CarryingErrback:
+    """A leased request's errback: the output it gives carries the lease as a callback's does."""
+
+    def __init__(self, errback, carried: Carried):
+        self.errback, self.carried = errback, carried
+
+    def __call__(self, failure):
+        self.carried.hold()
+        try:
+            output = self.errback(failure)
+        except BaseException:
+            self.carried.done()
+            raise
+        if output is None or isinstance(output, Failure):
+            self.carried.done()
+            return output
+        return _carrying(output, self.carried)
+
+
+def _carrying(output, carried: Carried):
+    try:
+        for result in output:
+            if not isinstance(result, Request):
+                carried.carry(result)
+            yield result
+    finally:
+        carried.done()
 
 
 class LeasedQueue(PriorityQueue):
@@ -75,7 +164,9 @@ class LeasedQueue(PriorityQueue):
         token, data = popped
         request = self._decode_request(data)
         lease = (self.inflight, token.decode() if isinstance(token, bytes) else str(token))
-        request.meta[LEASE] = lease
+        carried = request.meta[LEASE] = Carried(self.server, lease)
+        if request.errback is not None:
+            request.errback = CarryingErrback(request.errback, carried)
         _HELD.add(lease)
         return request
 
@@ -88,7 +179,8 @@ class DupeFilter(RFPDupeFilter):
 
 
 def release(server: redis.Redis, leases) -> None:
-    """Release the leases ``(in-flight hash, token)`` given (those already released are ignored)."""
+    """Release the leases ``(in-flight hash, token)`` given (those already released are ignored); each
+    token is one pop's, so a late release never touches another pop's lease."""
     leases = [tuple(lease) for lease in leases if lease]
     if not leases:
         return
@@ -111,8 +203,6 @@ class Scheduler(RedisScheduler):
         scheduler.timeout = settings.getfloat("REDIS_WORKER_TIMEOUT")
         scheduler.prefetch = settings.getint("REDIS_PREFETCH")
         scheduler.crawler = crawler
-        scheduler._checked = 0.0
-        scheduler._others = False
         scheduler._was_pending = False
         scheduler._poll = task.LoopingCall(scheduler._wake)
         return scheduler
@@ -127,6 +217,7 @@ class Scheduler(RedisScheduler):
                                  serializer=self.serializer)
         self.queue.lease_to(self.keys, spider.name)
         self._requeue = self.server.register_script(_REQUEUE)
+        self._pending = self.server.register_script(_PENDING)
         self._poll.start(0.5, now=False)
 
     def close(self, reason):
@@ -151,7 +242,9 @@ class Scheduler(RedisScheduler):
     # enqueue_request and next_request are scrapy-redis's without the ``spider`` argument to stats, which
     # Scrapy 2.19 deprecates
     def enqueue_request(self, request: Request) -> bool:
-        lease = request.meta.pop(LEASE, None)  # a retry or redirect of a leased request replaces it
+        carried = request.meta.pop(LEASE, None)  # a retry or redirect of a leased request replaces it
+        if isinstance(request.errback, CarryingErrback):
+            request.errback = request.errback.errback  # the spider's own method, which the queue can name
         if not request.dont_filter and self.df.request_seen(request):
             self.df.log(request, self.spider)
             queued = False
@@ -159,11 +252,11 @@ class Scheduler(RedisScheduler):
             self.stats.inc_value("scheduler/enqueued/redis")
             self.queue.push(request)
             queued = True
-        release(self.server, [lease])
+        if carried is not None:
+            release(self.server, [carried.lease])
         return queued
 
     def next_request(self):
-        self._others_in_flight()
         if len(_HELD) >= self.prefetch:
             return None
         request = self.queue.pop()
@@ -172,32 +265,20 @@ class Scheduler(RedisScheduler):
         return request
 
     def has_pending_requests(self) -> bool:
-        return len(self) > 0 or self._others_in_flight()
-
-    def _others_in_flight(self) -> bool:
-        """True while another worker has requests of this source in flight; a dead worker's are queued
-        again (checked at most once a second)."""
-        now = time.monotonic()
-        if now - self._checked < 1.0:
-            return self._others
-        self._checked = now
+        """True while the source's queue has requests or another live worker has some in flight, read in
+        one atomic step: read apart, a request could move from the queue to a lease between the reads and
+        be seen in neither. A dead worker's requests are queued again."""
         prefix = self.keys.inflight(self.spider.name, "")
-        others = False
-        for name in self.server.smembers(self.keys.inflight_index):
-            name = name.decode()
-            if not name.startswith(prefix) or name == self.queue.inflight:
-                continue
-            owner = name[len(prefix):]
-            if not self.server.exists(self.keys.heartbeat(owner)):
-                moved = self._requeue(keys=[name, self.queue.key, self.keys.inflight_index])
-                if moved:
-                    logger.warning("worker %s stopped beating: its %d requests in flight are queued again",
-                                   owner, moved)
-                    self.stats.inc_value("frontier/requeued", moved)
-            elif self.server.hlen(name):
-                others = True
-        self._others = others
-        return others
+        queued, others, dead = self._pending(keys=[self.queue.key, self.keys.inflight_index],
+                                             args=[prefix, self.queue.inflight, self.keys.heartbeat("")])
+        for name in dead:
+            moved = self._requeue(keys=[name, self.queue.key, self.keys.inflight_index])
+            if moved:
+                owner = name.decode()[len(prefix):]
+                logger.warning("worker %s stopped beating: its %d requests in flight are queued again", owner, moved)
+                self.stats.inc_value("frontier/requeued", moved)
+                queued += moved
+        return queued > 0 or others > 0
 
 
 class LeaseSpiderMiddleware:
@@ -213,38 +294,45 @@ class LeaseSpiderMiddleware:
         return cls(crawler)
 
     def process_spider_output(self, response, result):
-        lease, carried = response.request.meta.get(LEASE), False
+        carried = response.request.meta.get(LEASE)
+        if carried is None:
+            yield from result
+            return
+        carried.hold()
         try:
             for output in result:
-                if lease and not carried and not isinstance(output, Request):
-                    setattr(output, LEASE, lease)  # released when the store stage has pushed the item
-                    carried = True
+                if not isinstance(output, Request):
+                    carried.carry(output)
                 yield output
         finally:  # also when the callback raised
-            if lease and not carried:
-                release(self.server, [lease])
+            carried.done()
 
     async def process_spider_output_async(self, response, result):
-        lease, carried = response.request.meta.get(LEASE), False
+        carried = response.request.meta.get(LEASE)
+        if carried is None:
+            async for output in result:
+                yield output
+            return
+        carried.hold()
         try:
             async for output in result:
-                if lease and not carried and not isinstance(output, Request):
-                    setattr(output, LEASE, lease)
-                    carried = True
+                if not isinstance(output, Request):
+                    carried.carry(output)
                 yield output
         finally:
-            if lease and not carried:
-                release(self.server, [lease])
+            carried.done()
 
     def process_spider_exception(self, response, exception):
-        release(self.server, [response.request.meta.get(LEASE)])  # an HTTP error status: its errback runs next
+        if (carried := response.request.meta.get(LEASE)) is not None:
+            carried.unused()  # an HTTP error status and no errback: nothing came of it
 
     def item_done(self, item, **kwargs) -> None:
-        release(self.server, [getattr(item, LEASE, None)])
+        item_done(item)
 
 
 class LeaseDownloaderMiddleware:
-    """Releases the lease of a request whose download failed (a retry is a new request)."""
+    """Releases the lease of a request whose download failed for good and which has no errback to give
+    anything (last of the chain: a retry middleware before it replaces the request instead)."""
 
     def __init__(self, crawler):
         self.server = client(crawler.settings)
@@ -254,4 +342,5 @@ class LeaseDownloaderMiddleware:
         return cls(crawler)
 
     def process_exception(self, request, exception):
-        release(self.server, [request.meta.get(LEASE)])
+        if (carried := request.meta.get(LEASE)) is not None and request.errback is None:
+            carried.unused()

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from crawler.distributed import messages
-from crawler.distributed.frontier import release
 from crawler.distributed.keys import Keys
 from crawler.distributed.worker import WORKER_ID, client
 
@@ -28,7 +27,8 @@ class StreamWriter:
     def store(self, leases=(), **tables: Sequence[dict[str, Any]]) -> set[str]:
         """Push one batch; returns its document ids (the loader decides which are new to the database)."""
         self.push(**tables)
-        release(self.server, leases)
+        for carried in leases:  # the batch's items: their requests' leases wait for them no longer
+            carried.done()
         return {row["id"] for row in tables.get("documents", ())}
 
     def release(self) -> None:
