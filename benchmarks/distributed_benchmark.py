@@ -1,6 +1,6 @@
 """Distributed crawl benchmark: one `seedtrack crawl --redis` worker against two, sharing one frontier.
 
-    python benchmarks/distributed_benchmark.py [--articles 160] [--delay 1.0] [--nlp-articles 120] [--only fetch|nlp]
+    python benchmarks/distributed_benchmark.py [--articles 400] [--delay 1.0] [--nlp-articles 120] [--only fetch|nlp]
                                                [--keep DIR]
 
 A replay site (``crawler.demo.replay.site.build_site``, sample data) whose article pages answer after
@@ -137,7 +137,7 @@ def show(r: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--articles", type=int, default=160, help="article pages of the replay site (default 160)")
+    parser.add_argument("--articles", type=int, default=400, help="article pages of the replay site (default 400)")
     parser.add_argument("--delay", type=float, default=1.0, help="seconds each article page takes to answer (1.0)")
     parser.add_argument("--only", choices=("fetch", "nlp"), help="run one part only")
     parser.add_argument("--nlp-articles", type=int, default=120, help="article pages of the NLP-on site")
