@@ -7,14 +7,31 @@ import json
 
 import pytest
 
-from crawler.nlp.reception import _document, _stance, comparison, Sentence
+from crawler.nlp.reception import _document, _stance, _voices, comparison, reception_of, Sentence
+from crawler.nlp.stance_models import onnx_available
 from helpers import run_cli
 
 FAVOR, AGAINST, NEUTRAL = (0.05, 0.1, 0.85), (0.85, 0.1, 0.05), (0.05, 0.9, 0.05)
 
 
-def sentence(probs, attributed=False):
-    return Sentence("x", [], "target", {}, [], probs, attributed)
+def sentence(probs, attributed=False, line=0):
+    return Sentence("x", [], "target", {}, [], probs, attributed, line=line)
+
+
+def page(*rows):
+    """A page: (probs, attributed) per line, the first line its headline."""
+    return [sentence(probs, attributed, line) for line, (probs, attributed) in enumerate(rows)]
+
+
+@pytest.fixture(scope="module")
+def onnx_tagger():
+    """The tagger with the default (onnx) stance model, whose probabilities the page rule was chosen for."""
+    if not onnx_available():
+        pytest.skip("needs onnxruntime and the shipped ONNX stance model")
+    from crawler.nlp.tagger import Tagger, TaggerSpec
+    from crawler.topic import load_topic
+
+    return Tagger(TaggerSpec.from_topic(load_topic(), stance_model="onnx"))
 
 
 def test_document_stance_margin_rule_keeps_mixed_texts_neutral():
@@ -30,6 +47,70 @@ def test_document_stance_opposite_attributed_opinions_are_neutral():
 
 def test_document_stance_own_voice_decides_over_attributed():
     assert _document([sentence(AGAINST), sentence(FAVOR, True)])["stance"] == "against"
+
+
+def test_document_stance_page_reporting_conflict_stays_neutral():
+    rows = page((AGAINST, False), (AGAINST, True), (NEUTRAL, False), (NEUTRAL, False), (NEUTRAL, False))
+    assert _voices(rows)["stance"] == "against"  # read by labels, the headline's barb would decide
+    result = _document(rows)
+    assert result["stance"] == "neutral" and result["score"] < 0
+
+
+@pytest.mark.parametrize("rows, expected", [
+    (((AGAINST, False), (AGAINST, False), (AGAINST, True), (AGAINST, False), (NEUTRAL, False)), "against"),
+    (((FAVOR, False), (FAVOR, False), (AGAINST, False), (FAVOR, True)), "favor"),
+    (((NEUTRAL, False), (FAVOR, False), (AGAINST, False), (FAVOR, True), (AGAINST, True)), "neutral"),  # a debate
+    (((NEUTRAL, False), (NEUTRAL, False), (NEUTRAL, True)), "neutral"),
+])
+def test_document_stance_page_takes_a_side_when_its_lean_is_clear(rows, expected):
+    assert _document(page(*rows))["stance"] == expected
+
+
+def test_document_stance_headline_counts_double():
+    body = [sentence(AGAINST, line=1), sentence(NEUTRAL, line=2), sentence(NEUTRAL, line=3)]
+    headline = _document([sentence(FAVOR, line=0), *body])
+    in_body = _document([sentence(FAVOR, line=4), *body])  # the same sentence lower down
+    assert (headline["stance"], in_body["stance"]) == ("favor", "neutral")
+    assert headline["score"] == pytest.approx(0.8 / 5) and in_body["score"] == pytest.approx(0.0)
+
+
+def test_document_stance_attributed_opinion_weighs_less_than_the_outlet():
+    own_favor = _document([sentence(NEUTRAL, line=0), sentence(FAVOR, line=1), sentence(AGAINST, True, line=2)])
+    own_against = _document([sentence(NEUTRAL, line=0), sentence(AGAINST, line=1), sentence(FAVOR, True, line=2)])
+    assert own_favor["score"] > 0 > own_against["score"]
+    assert own_favor["score"] == pytest.approx(-own_against["score"])
+
+
+def test_document_stance_lines_of_a_page_are_numbered(onnx_tagger):
+    reception = onnx_tagger.pipeline("en").get_pipe("seedtrack_reception")
+    doc = onnx_tagger.pipeline("en")("Seedance 2.0 wows\n\nByteDance released Seedance 2.0. Seedance 2.0 is fast.\n"
+                                     "Seedance 2.0 costs ten dollars a month.")
+    sentences, _frames = reception.select(doc)
+    assert [(s.line, s.text) for s in sentences] == [
+        (0, "Seedance 2.0 wows"), (1, "ByteDance released Seedance 2.0."), (1, "Seedance 2.0 is fast."),
+        (2, "Seedance 2.0 costs ten dollars a month.")]
+
+
+@pytest.mark.parametrize("lines, expected", [
+    (["Studios take ByteDance to court over Seedance 2.0",
+      "Disney and Universal sued ByteDance on Monday, accusing Seedance 2.0 of copying their characters.",
+      "ByteDance released Seedance 2.0 in February.",
+      "Seedance 2.0 is available through the Jimeng app in China and Dreamina elsewhere.",
+      "Seedance 2.0 supports clips of up to 15 seconds at 1080p.",
+      "ByteDance said Seedance 2.0 would come to CapCut later this year."], "neutral"),
+    (["Seedance 2.0 is a disaster for artists", "Seedance 2.0 copies the work of illustrators without consent.",
+      "Its clips are full of glitches and stolen styles.",
+      "Seedance 2.0 should be pulled until ByteDance pays the artists it took from."], "against"),
+    (["Seedance 2.0 is the best video model we have tried",
+      "Seedance 2.0 produced stunning, cinematic clips in our tests.",
+      "Its lip sync is flawless and the camera work is superb.", "Seedance 2.0 still struggles with hands.",
+      "For most creators, Seedance 2.0 is the one to pick."], "favor"),
+])
+def test_document_stance_pages_in_the_tagger(onnx_tagger, lines, expected):
+    """A news page about a lawsuit is a neutral report (by labels its headline would make it against); an
+    opinion piece against the topic and a review with one caveat keep their side."""
+    (result,) = onnx_tagger.analyse(["\n".join(lines)])
+    assert result["stance"] == expected
 
 
 @pytest.mark.parametrize("text, start, expected", [

@@ -5,12 +5,15 @@ after such a sentence, and those where a person or organisation takes a position
 unless that sentence names only a rival. A text with none of these (a post that says "this model is
 amazing") is judged on its first sentences, unless it names a rival. The selected sentences of a whole
 batch go to the stance classifier in one call. The text is read as a reader weighs it (``_document``):
-each line is its own sentence (a headline and subhead never merge with the body); the outlet's own
-voice decides before attributed opinions ("critics said"), and attributed opinions on both sides make
-a neutral report of a debate; a side must outnumber the other by ``MARGIN`` of the counted sentences
-(``_stance``); list items count under a heading that names the topic, spec lines ("Resolution: 1080p")
-and list items under other headings are not read; the topic losing a comparison ("Kling is much better
-than Seedance") is against it, winning one is for it (``comparison``).
+each line is its own sentence (a headline and subhead never merge with the body); a page (a headline
+over a body, paragraphs) takes a side only when its lean, the mean P(favor) - P(against) with the
+headline counting double and attributed opinions ("critics said") three quarters, clearly passes a
+threshold, so a page that reports conflict in a few sentences stays neutral; a one-line text (a post)
+is read by its sentences' labels, the outlet's own voice before attributed opinions, opinions on both
+sides making a neutral report of a debate, a side outnumbering the other by ``MARGIN`` (``_stance``);
+list items count under a heading that names the topic, spec lines ("Resolution: 1080p") and list items
+under other headings are not read; the topic losing a comparison ("Kling is much better than
+Seedance") is against it, winning one is for it (``comparison``).
 
 A frame is the text's when a counted sentence takes it: by the topic's trained frame classifier where it
 has one (``crawler.nlp.frame_model``: the classifier sure, or a cue and the classifier agreeing), else by
@@ -22,6 +25,7 @@ Results land in ``doc._.reception`` (see ``reception_of``).
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, Iterator, List
@@ -40,6 +44,10 @@ if not Doc.has_extension("reception"):
 MAX_SENTENCES = 12  # per text: the classifier is the costly part; the first ones carry the story
 EVIDENCE = 3
 MARGIN = 0.2  # share of the counted sentences by which one side must outnumber the other (see _stance)
+# How a page is weighed (``_document``), chosen on PerSenT's dev split and documents_dev (see the README):
+HEADLINE_WEIGHT = 2.0  # the headline counts as two sentences
+ATTRIBUTED_WEIGHT = 0.75  # an attributed opinion ("critics said") against the outlet's own voice
+PAGE_FAVOR, PAGE_AGAINST = 0.05, 0.65  # the lean at or beyond which a page is favor / against
 ACTOR_LABELS = ("PERSON", "ORG")
 REPORTING = {
     "en": re.compile(
@@ -65,6 +73,7 @@ class Sentence:
     probs: tuple[float, float, float] = (0.0, 1.0, 0.0)
     attributed: bool = False  # an opinion the text reports ("critics said"), not the outlet's own voice
     comparison: str | None = None  # "against"/"favor": the topic loses/wins a comparison ("X is better than it")
+    line: int = 0  # the index of the text's (non-empty) line it sits in: 0 is a headline when the text has more
 
 
 NEUTRAL = {"stance": "neutral", "score": 0.0, "confidence": 0.0}
@@ -127,18 +136,47 @@ def _stance(rows: list[tuple[float, float, float]]) -> dict:
 
 
 def _document(sentences: list["Sentence"]) -> dict:
-    """The text's stance: the outlet's own voice first; attributed opinions ("critics said") decide only
-    when the own voice takes no side, and two of them in opposite directions make the text neutral."""
+    """The text's stance. Its score is the lean, the weighted mean P(favor) - P(against) of the counted
+    sentences (``_weights``). A page (counted sentences on more than one line: a headline over a body,
+    paragraphs) takes a side by its lean: favor from ``PAGE_FAVOR``, against from ``-PAGE_AGAINST``, so a
+    report of conflict with a few sided sentences stays neutral; its confidence is the weighted mean
+    probability of its label. A one-line text (a post, a sentence) is read by its sentences' labels
+    (``_voices``)."""
+    if not sentences:
+        return dict(NEUTRAL)
+    weights = _weights(sentences)
+    total = sum(weights)
+    lean = sum(w * (s.probs[2] - s.probs[0]) for w, s in zip(weights, sentences)) / total
+    if not any(s.line for s in sentences):
+        return {**_voices(sentences), "score": round(lean, 4)}
+    label = "favor" if lean >= PAGE_FAVOR else "against" if lean <= -PAGE_AGAINST else "neutral"
+    index = LABELS.index(label)
+    confidence = sum(w * s.probs[index] for w, s in zip(weights, sentences)) / total
+    return {"stance": label, "score": round(lean, 4), "confidence": round(confidence, 4)}
+
+
+def _weights(sentences: list["Sentence"]) -> list[float]:
+    """A reader's weight of each counted sentence: the headline of a text of several lines counts
+    ``HEADLINE_WEIGHT`` times, an attributed opinion ``ATTRIBUTED_WEIGHT`` of the outlet's own voice."""
+    page = any(s.line for s in sentences)
+    return [(HEADLINE_WEIGHT if page and s.line == 0 else 1.0) * (ATTRIBUTED_WEIGHT if s.attributed else 1.0)
+            for s in sentences]
+
+
+def _voices(sentences: list["Sentence"]) -> dict:
+    """A one-line text's stance by its sentences' labels: the outlet's own voice first; attributed opinions
+    ("critics said") decide only when the own voice takes no side, and two of them in opposite directions
+    make the text neutral."""
     own = [s.probs for s in sentences if not s.attributed]
     reported = [s.probs for s in sentences if s.attributed]
-    overall = _stance(own + reported)  # the score is always the mean over every counted sentence
     result = _stance(own)
     if result["stance"] != "neutral" or not reported:
-        return {**(result if own else _reported(reported)), "score": overall["score"]}
+        return result if own else _reported(reported)
     mixed = _reported(reported)
     if mixed["stance"] == "neutral":
-        return {**result, "score": overall["score"]}
-    return overall if overall["stance"] == mixed["stance"] else {**result, "score": overall["score"]}
+        return result
+    overall = _stance(own + reported)
+    return overall if overall["stance"] == mixed["stance"] else result
 
 
 def _reported(rows: list[tuple[float, float, float]]) -> dict:
@@ -173,6 +211,7 @@ class Reception:
         chosen, fallback, names_rival, previous_target = [], [], False, False
         totals: dict[str, int] = {}
         heading_target = False  # the last heading (a line that is not a list item) names the topic
+        line_starts = [m.start() for m in _LINE.finditer(doc.text) if m.group().strip()]
         for sent, start, text in pieces(doc):
             spans = self.finder.spans(text)
             bullet = BULLET.match(text)
@@ -197,7 +236,7 @@ class Reception:
             names = [(e.start_char - start, e.end_char - start) for e in sent.ents if start <= e.start_char < end]
             sentence = Sentence(text, spans, kind or "fallback", self.finder.frame_hits(text, names), speakers,
                                 attributed=bool(speakers or self.reporting.search(text) or ATTRIBUTION.search(text)),
-                                comparison=comparison(text, spans))
+                                comparison=comparison(text, spans), line=bisect.bisect_right(line_starts, start) - 1)
             for name, count in sentence.frames.items():
                 totals[name] = totals.get(name, 0) + count
             if kind:
