@@ -6,7 +6,10 @@ article's main person), read with the topic machinery: each document's ``TARGET_
 
 PerSenT is evaluation only (its licence is unclear) and is not shipped: ``--dir`` or
 ``$SEEDTRACK_PERSENT`` points at its folder (default ``../shared/realdata/persent``). Positive/Negative/
-Neutral map to favor/against/neutral toward the target.
+Neutral map to favor/against/neutral toward the target. Its dev split chose the four numbers of how a
+page is weighed (``crawler.nlp.reception``: the headline's and an attributed opinion's weight, the favor
+and against thresholds), with the project's documents_dev; no model is trained on it. random_test and
+fixed_test are reported once.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ def target_names(target: str) -> list[str]:
 
 
 def evaluate_persent(path: Path, stance_model: str = "onnx", limit: int | None = None):
+    """The full tagger's document stance on one split (the first ``limit`` documents)."""
     from crawler.nlp.reception import reception_of
     from crawler.nlp.tagger import Tagger, TaggerSpec
 
@@ -62,7 +66,7 @@ def evaluate_persent(path: Path, stance_model: str = "onnx", limit: int | None =
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawler.training.persent", description=__doc__.split("\n")[0])
     parser.add_argument("--dir", type=Path, default=None, help="PerSenT's folder (default $SEEDTRACK_PERSENT)")
-    parser.add_argument("--split", default="random_test", help="dev, random_test or fixed_test (default random_test)")
+    parser.add_argument("--split", default="random_test", help="dev (chose the page rule), random_test or fixed_test (default random_test)")
     parser.add_argument("--limit", type=int, help="first N documents only")
     parser.add_argument("--stance-model", default="onnx")
     args = parser.parse_args(argv)
