@@ -38,5 +38,10 @@ class StreamStorePipeline(StorePipeline):
             self._leases = []
         super().flush()
 
+    def _written(self, batch, done) -> None:
+        if not done.cancelled() and done.exception() is not None:  # back in the buffer: so are its leases
+            self._leases.extend(getattr(batch, "leases", ()))
+        super()._written(batch, done)
+
     def _write(self, batch):
         return self.database.store(leases=getattr(batch, "leases", ()), **batch.tables()), 0
