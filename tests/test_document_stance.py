@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from crawler.nlp.reception import _document, _stance, _voices, comparison, reception_of, Sentence
+from crawler.nlp.reception import PAGE_THRESHOLDS, _document, _stance, _voices, comparison, Sentence
 from crawler.nlp.stance_models import onnx_available
 from helpers import run_cli
 from realdata import REALDATA
@@ -65,6 +65,14 @@ def test_document_stance_page_reporting_conflict_stays_neutral():
 ])
 def test_document_stance_page_takes_a_side_when_its_lean_is_clear(rows, expected):
     assert _document(page(*rows))["stance"] == expected
+
+
+def test_document_stance_page_thresholds_follow_the_stance_model(tagger, onnx_tagger):
+    soft = page(((0.6, 0.3, 0.1), False), ((0.55, 0.35, 0.1), False), (NEUTRAL, False))  # textcat-like probabilities
+    assert _document(soft, PAGE_THRESHOLDS["textcat"])["stance"] == "against"
+    assert _document(soft, PAGE_THRESHOLDS["onnx"])["stance"] == "neutral"
+    assert tagger.pipeline("en").get_pipe("seedtrack_reception").page_thresholds == PAGE_THRESHOLDS["textcat"]
+    assert onnx_tagger.pipeline("en").get_pipe("seedtrack_reception").page_thresholds == PAGE_THRESHOLDS["onnx"]
 
 
 def test_document_stance_headline_counts_double():
