@@ -64,6 +64,15 @@ def from_scratch(database: Database) -> tuple[list[tuple], list[tuple]]:
     return database.query(FROM_SCRATCH_TIMELINE)[1], database.query(FROM_SCRATCH_FRAMES)[1]
 
 
+def stale_days(database: Database) -> list[tuple]:
+    """(table, rows) whose ``day`` is not their document's, for the tables that carry it; none expected."""
+    return database.query("""
+        SELECT 'frames', count(*) FROM frames f JOIN documents d ON d.id = f.doc_id WHERE f.day IS DISTINCT FROM d.day
+        UNION ALL
+        SELECT 'engagement_current', count(*) FROM engagement_current e JOIN documents d ON d.id = e.doc_id
+        WHERE e.day IS DISTINCT FROM d.day""")[1]
+
+
 def frame(doc_id: str, name: str, stance: str = "favor", score: float = 0.5) -> dict:
     return {"doc_id": doc_id, "frame": name, "stance": stance, "score": score, "confidence": 0.9}
 
@@ -128,6 +137,7 @@ def test_storage_aggregates_follow_a_correction(db):
         corrections.record(con, "b", "favor", ["cultural"])
     timeline, frames = aggregates(db)
     assert (timeline, frames) == from_scratch(db)
+    assert stale_days(db) == [("frames", 0), ("engagement_current", 0)]
     day = {(str(r[0]), r[1]): r for r in timeline}
     assert day[("2026-02-12", "verge-ai")][13:15] == (2, 0)  # favor, against
     assert ("cultural", 1) in {(r[1], r[3]) for r in frames}
@@ -169,6 +179,16 @@ def test_storage_alias_supersession_and_upgrade_refresh_their_days(db):
     timeline, frames = aggregates(db)
     assert (timeline, frames) == from_scratch(db)
     assert "2026-02-15" not in {str(r[0]) for r in timeline} and "2026-02-18" in {str(r[0]) for r in timeline}
+    assert stale_days(db) == [("frames", 0), ("engagement_current", 0)]  # its latest snapshot moved with it
+    assert db.query("SELECT day FROM engagement_current WHERE doc_id = 'c'")[1] == [(datetime(2026, 2, 18).date(),)]
+
+
+def test_storage_second_copy_in_a_batch_upgrades_the_first(db):
+    new = db.store(documents=[document("g", title="feed entry"), document("g", title="page", text_source="page")],
+                   frames=[frame("g", "legal")])
+    assert new == {"g"}
+    assert db.query("SELECT title, text_source FROM documents WHERE id = 'g'")[1] == [("page", "page")]
+    assert aggregates(db) == from_scratch(db) and stale_days(db) == [("frames", 0), ("engagement_current", 0)]
 
 
 def test_storage_new_documents_keep_their_derived_rows_and_leave_filtered(db):
@@ -214,6 +234,7 @@ def test_storage_older_file_is_migrated_and_backfilled(tmp_path):
     assert database.query("SELECT doc_id, likes FROM engagement_latest")[1] == [("y", 7)]
     timeline, frames = aggregates(database)
     assert (timeline, frames) == from_scratch(database) and len(timeline) == 2 and len(frames) == 1
+    assert stale_days(database) == [("frames", 0), ("engagement_current", 0)]  # schema 10's days backfilled
 
 
 def test_storage_export_filters_on_the_stored_day(db, tmp_path):

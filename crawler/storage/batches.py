@@ -50,10 +50,11 @@ def insert(con, table: str, rows: Sequence[dict[str, Any]], returning: str = "",
     return result
 
 
-def delete_derived(con, ids_sql: str) -> None:
-    """Delete the entities, frames and actors of the documents that ``ids_sql`` selects."""
+def delete_derived(con, ids: Sequence[str]) -> None:
+    """Delete the entities, frames and actors of the documents ``ids`` (``list_contains`` of a list
+    parameter probes the tables' ``doc_id`` index; ``IN (SELECT ...)`` would scan every row)."""
     for table in DERIVED:
-        con.execute(f"DELETE FROM {table} WHERE doc_id IN ({ids_sql})")
+        con.execute(f"DELETE FROM {table} WHERE list_contains(?, doc_id)", [list(ids)])
 
 
 def insert_derived(con, rows: dict[str, Sequence[dict[str, Any]]], only: set[str] | None = None) -> None:
@@ -65,23 +66,29 @@ def insert_derived(con, rows: dict[str, Sequence[dict[str, Any]]], only: set[str
 def store(con, documents, entities, filtered, errors, aliases, engagement, frames, actors) -> set[str]:
     """One crawl batch; returns the ids of documents that were new or upgraded (their derived rows are kept).
 
-    New documents are inserted first; only the rest (already stored) are looked up, and only the ones
-    upgraded lose their old derived rows. The daily aggregates of every day touched are refreshed.
+    The batch's ids are looked up first (``_stored_days``, on the primary-key index); new documents are
+    inserted without a conflict check (``ON CONFLICT`` costs a probe per row that grew with the table), the
+    rest may upgrade a stored row, and only the ones upgraded lose their old derived rows. The daily
+    aggregates of every day touched are refreshed.
     """
     merged_before = set(con.execute("SELECT merged_story_id, into_story_id FROM story_aliases").fetchall())
     clustered = stories.assign(con, documents, entities)  # each row gets its story_id (stories may merge)
-    new_days = dict(insert(con, "documents", documents, "RETURNING id, day", conflict="ON CONFLICT DO NOTHING"))
+    stored_days = _stored_days(con, {d["id"] for d in documents} | {e["doc_id"] for e in engagement})
+    new, rest, seen = [], [], set(stored_days)
+    for doc in documents:  # a second copy of a new document in the batch may upgrade the first
+        (rest if doc["id"] in seen else new).append(doc)
+        seen.add(doc["id"])
+    new_days = dict(insert(con, "documents", new, "RETURNING id, day", conflict=""))
     days = set(new_days.values())
-    rest = [d for d in documents if d["id"] not in new_days]
-    looked_up = {d["id"] for d in rest} | {e["doc_id"] for e in engagement if e["doc_id"] not in new_days}
-    stored_days = _stored_days(con, looked_up)  # documents stored before this batch, and their days
+    day_of = {**stored_days, **new_days}  # the day of every document of the batch now stored
     upgraded = dict(insert(con, "documents", rest, "RETURNING id, day")) if rest else {}
-    if upgraded:  # their old entities go
-        days |= {stored_days[i] for i in upgraded} | set(upgraded.values())
-        stored_days.update(upgraded)
-        con.register("stored_ids", pa.table({"id": sorted(upgraded)}))
-        delete_derived(con, "SELECT id FROM stored_ids")
-        con.unregister("stored_ids")
+    if upgraded:  # their old entities go; their latest engagement follows them to their new day
+        moved = [(day, i) for i, day in upgraded.items() if day != day_of[i]]
+        days |= {day_of[i] for i in upgraded} | set(upgraded.values())
+        day_of.update(upgraded)
+        delete_derived(con, sorted(upgraded))
+        if moved:
+            con.executemany("UPDATE engagement_current SET day = ? WHERE doc_id = ?", moved)
     written = set(new_days) | set(upgraded)
     if written:  # a page now on topic leaves `filtered`
         con.execute("DELETE FROM filtered WHERE list_contains(?, id)", [sorted(written)])
@@ -95,11 +102,9 @@ def store(con, documents, entities, filtered, errors, aliases, engagement, frame
                                       [alias_ids]).fetchall())
         if superseded:
             gone = set(superseded)
-            con.register("superseded_ids", pa.table({"id": sorted(gone)}))
-            delete_derived(con, "SELECT id FROM superseded_ids")
-            con.execute("DELETE FROM documents WHERE id IN (SELECT id FROM superseded_ids)")
-            con.execute("DELETE FROM engagement_current WHERE doc_id IN (SELECT id FROM superseded_ids)")
-            con.unregister("superseded_ids")
+            delete_derived(con, sorted(gone))
+            con.execute("DELETE FROM documents WHERE list_contains(?, id)", [sorted(gone)])
+            con.execute("DELETE FROM engagement_current WHERE list_contains(?, doc_id)", [sorted(gone)])
             days |= set(superseded.values())
     insert(con, "errors", errors)
     stories.update(con, [d for d in documents if d["id"] in written and d["id"] in clustered], frames)
@@ -107,43 +112,41 @@ def store(con, documents, entities, filtered, errors, aliases, engagement, frame
     if merges:  # documents of other days moved into the stories they merged with
         days |= daily.days_of(con, "story_id", {into for _merged, into in merges})
     if engagement:  # snapshots of stored documents only
-        present = ({**new_days, **stored_days}.keys()) - gone
-        kept = [e for e in engagement if e["doc_id"] in present]
-        days |= {(new_days.get(e["doc_id"]) or stored_days[e["doc_id"]]) for e in _insert_engagement(con, kept)}
+        kept = [e for e in engagement if e["doc_id"] in day_of and e["doc_id"] not in gone]
+        days |= {day_of[e["doc_id"]] for e in _insert_engagement(con, kept, day_of)}
     daily.refresh(con, days)
     return written
 
 
 def _stored_days(con, ids: set[str]) -> dict[str, Any]:
-    """id -> day of the documents ``ids`` already stored."""
+    """id -> day of the documents ``ids`` already stored (a primary-key index probe per id)."""
     if not ids:
         return {}
     return dict(con.execute("SELECT id, day FROM documents WHERE list_contains(?, id)", [sorted(ids)]).fetchall())
 
 
-def _insert_engagement(con, snapshots: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def _insert_engagement(con, snapshots: Sequence[dict[str, Any]], day_of: dict[str, Any]) -> list[dict[str, Any]]:
     """Store new snapshots (one per document and crawl) and keep ``engagement_current`` at each document's
-    latest; returns the snapshots stored."""
+    latest, with the document's day (``day_of``); returns the snapshots stored. The documents already in
+    ``engagement_current`` are looked up first (index probes): only theirs take the upsert."""
     if not snapshots:
         return []
-    schema = TABLES["engagement"].arrow()
-    cols = ", ".join(schema.names)
-    con.register("snapshots", arrow(snapshots, schema))
-    stored = con.execute(f"INSERT INTO engagement ({cols}) SELECT {cols} FROM snapshots ON CONFLICT DO NOTHING "
-                         "RETURNING doc_id, observed_at, likes, reposts, replies, views, score").fetchall()
-    con.unregister("snapshots")
-    if not stored:
+    names = [c for c in TABLES["engagement_current"].column_names() if c != "day"]
+    stored = [dict(zip(names, row)) for row in
+              insert(con, "engagement", snapshots, f"RETURNING {', '.join(names)}", conflict="ON CONFLICT DO NOTHING")]
+    latest: dict[str, dict[str, Any]] = {}
+    for row in stored:
+        if row["doc_id"] not in latest or row["observed_at"] > latest[row["doc_id"]]["observed_at"]:
+            latest[row["doc_id"]] = {**row, "day": day_of[row["doc_id"]]}
+    if not latest:
         return []
-    current = TABLES["engagement_current"]
-    names = current.column_names()
-    rows = [dict(zip(names, row)) for row in stored]
-    con.register("latest", arrow(rows, current.arrow()))
-    updates = ", ".join(f"{c} = excluded.{c}" for c in names if c != "doc_id")
-    con.execute(f"INSERT INTO engagement_current ({', '.join(names)}) SELECT {', '.join(names)} FROM latest "
-                "QUALIFY row_number() OVER (PARTITION BY doc_id ORDER BY observed_at DESC) = 1 "
-                f"ON CONFLICT (doc_id) DO UPDATE SET {updates} WHERE excluded.observed_at >= engagement_current.observed_at")
-    con.unregister("latest")
-    return rows
+    known = {row[0] for row in con.execute("SELECT doc_id FROM engagement_current WHERE list_contains(?, doc_id)",
+                                           [sorted(latest)]).fetchall()}
+    insert(con, "engagement_current", [row for doc_id, row in latest.items() if doc_id not in known], conflict="")
+    updates = ", ".join(f"{c} = excluded.{c}" for c in TABLES["engagement_current"].column_names() if c != "doc_id")
+    insert(con, "engagement_current", [row for doc_id, row in latest.items() if doc_id in known],
+           conflict=f"ON CONFLICT (doc_id) DO UPDATE SET {updates} WHERE excluded.observed_at >= engagement_current.observed_at")
+    return stored
 
 
 def replace_analysis(con, documents, entities, frames, actors) -> int:
@@ -153,8 +156,8 @@ def replace_analysis(con, documents, entities, frames, actors) -> int:
     sets = ", ".join(f"{c} = analysis.{c}" for c in ANALYSIS_COLUMNS if c != "id")
     updated = con.execute(f"UPDATE documents SET {sets} FROM analysis WHERE documents.id = analysis.id "
                           "RETURNING documents.id, documents.day").fetchall()
-    delete_derived(con, "SELECT id FROM analysis")
     con.unregister("analysis")
+    delete_derived(con, [d["id"] for d in documents])
     insert_derived(con, {"entities": entities, "frames": frames, "actors": actors})
     corrections.apply(con, [row[0] for row in updated])  # an analyst's correction wins over the new analysis
     daily.refresh(con, {row[1] for row in updated})

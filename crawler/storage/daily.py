@@ -1,11 +1,15 @@
 """The daily aggregates behind the ``timeline`` and ``frame_timeline`` views, and the one function that refreshes them.
 
 ``timeline_daily`` holds one row per (day, source) and ``frame_daily`` one per (day, frame), with the views'
-columns, computed from ``documents`` (its stored ``day``), ``engagement_current`` and ``frames``. Distinct
-counts (stories, sites) do not add up, so ``refresh`` recomputes every group of the days it is given from the
-documents of those days, instead of adding a batch's rows. Everything that changes documents, their frames
-or their latest engagement calls ``refresh`` with the days it touched, in the same transaction: a store
-batch, a re-analysis, a correction, a story merge or ``restory``, an alias supersession.
+columns, computed from ``documents``, ``engagement_current`` and ``frames``, each row with its document's
+``day``. Distinct counts (stories, sites) do not add up, so ``refresh`` recomputes every group of the days it
+is given from the documents of those days, instead of adding a batch's rows. The days let each scan skip the
+blocks of other days: joined on document ids alone, a batch's refresh probed every frame and every latest
+snapshot of the file. The writer sets ``engagement_current.day``; ``frames.day`` is stamped by ``refresh`` on
+the rows written without it (every writer of frames inserts them without a day, then refreshes the days of
+their documents). Everything that changes documents, their frames or their latest engagement calls
+``refresh`` with the days it touched, in the same transaction: a store batch, a re-analysis, a correction,
+a story merge or ``restory``, an alias supersession.
 """
 
 from __future__ import annotations
@@ -36,13 +40,13 @@ TIMELINE_SELECT = """
            round(2.0 * least(count(*) FILTER (WHERE d.stance = 'favor'), count(*) FILTER (WHERE d.stance = 'against'))
                  / nullif(count(d.stance), 0), 4)      AS controversy
     FROM documents d
-    LEFT JOIN engagement_current eng ON eng.doc_id = d.id
+    LEFT JOIN engagement_current eng ON eng.doc_id = d.id AND {eng}
     WHERE {where}
     GROUP BY d.day, d.source
 """
 
 FRAME_SELECT = """
-    SELECT d.day, f.frame,
+    SELECT f.day, f.frame,
            count(*)                                     AS documents,
            count(*) FILTER (WHERE f.stance = 'favor')   AS favor,
            count(*) FILTER (WHERE f.stance = 'against') AS against,
@@ -50,10 +54,25 @@ FRAME_SELECT = """
            round(avg(f.score), 4)                       AS mean_stance,
            round(2.0 * least(count(*) FILTER (WHERE f.stance = 'favor'),
                              count(*) FILTER (WHERE f.stance = 'against')) / count(*), 4) AS controversy
-    FROM frames f JOIN documents d ON d.id = f.doc_id
+    FROM frames f
     WHERE {where}
-    GROUP BY d.day, f.frame
+    GROUP BY f.day, f.frame
 """
+
+# The day of the frames written since the last refresh (their document's day).
+STAMP_FRAMES = """
+    UPDATE frames SET day = d.day FROM documents d
+    WHERE frames.day IS NULL AND d.id = frames.doc_id AND {where}
+"""
+
+# Every aggregate from scratch.
+REFRESH_ALL = (
+    "DELETE FROM timeline_daily",
+    STAMP_FRAMES.format(where="true"),
+    f"INSERT INTO timeline_daily {TIMELINE_SELECT.format(where='true', eng='true')}",
+    "DELETE FROM frame_daily",
+    f"INSERT INTO frame_daily {FRAME_SELECT.format(where='f.day IS NOT NULL')}",
+)
 
 # The latest snapshot of each document, from all snapshots: the backfill of ``engagement_current``.
 LATEST_ENGAGEMENT = """
@@ -62,34 +81,40 @@ LATEST_ENGAGEMENT = """
     QUALIFY row_number() OVER (PARTITION BY doc_id ORDER BY observed_at DESC) = 1
 """
 
-# An older file's backfill (schema version 8), run once when it is migrated.
+# An older file's backfills (schema versions 8 and 10), run once when it is migrated.
 BACKFILL = (
     "UPDATE documents SET day = CAST(COALESCE(published_at, fetched_at) AS DATE) WHERE day IS NULL",
     LATEST_ENGAGEMENT,
-    "DELETE FROM timeline_daily",
-    f"INSERT INTO timeline_daily {TIMELINE_SELECT.format(where='true')}",
-    "DELETE FROM frame_daily",
-    f"INSERT INTO frame_daily {FRAME_SELECT.format(where='true')}",
+    *REFRESH_ALL,
 )
+
+BACKFILL_DAYS = (
+    STAMP_FRAMES.format(where="true"),
+    "UPDATE engagement_current SET day = d.day FROM documents d WHERE d.id = engagement_current.doc_id",
+)
+
+# Rows of the touched days only: the range lets the scans skip blocks of other days (zone maps), the list
+# picks the days inside it.
+_TOUCHED = "{t}.day BETWEEN $lo AND $hi AND {t}.day IN (SELECT day FROM touched_days)"
 
 
 def refresh(con, days: Iterable[date] | None = None) -> int:
     """Recompute the aggregates of ``days`` (every day when None) from the documents; returns the days refreshed."""
     if days is None:
-        for statement in BACKFILL[2:]:
+        for statement in REFRESH_ALL:
             con.execute(statement)
         return con.execute("SELECT count(DISTINCT day) FROM timeline_daily").fetchone()[0]
     days = sorted({day for day in days if day is not None})
     if not days:
         return 0
-    # the range lets the scan skip blocks of other days (zone maps); the list picks the days inside it
     con.register("touched_days", pa.table({"day": pa.array(days, pa.date32())}))
-    where = "d.day BETWEEN $lo AND $hi AND d.day IN (SELECT day FROM touched_days)"
     params = {"lo": days[0], "hi": days[-1]}
     con.execute("DELETE FROM timeline_daily WHERE day IN (SELECT day FROM touched_days)")
-    con.execute(f"INSERT INTO timeline_daily {TIMELINE_SELECT.format(where=where)}", params)
+    timeline = TIMELINE_SELECT.format(where=_TOUCHED.format(t="d"), eng="eng.day BETWEEN $lo AND $hi")
+    con.execute(f"INSERT INTO timeline_daily {timeline}", params)
+    con.execute(STAMP_FRAMES.format(where=_TOUCHED.format(t="d")), params)
     con.execute("DELETE FROM frame_daily WHERE day IN (SELECT day FROM touched_days)")
-    con.execute(f"INSERT INTO frame_daily {FRAME_SELECT.format(where=where)}", params)
+    con.execute(f"INSERT INTO frame_daily {FRAME_SELECT.format(where=_TOUCHED.format(t='f'))}", params)
     con.unregister("touched_days")
     return len(days)
 

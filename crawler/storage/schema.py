@@ -146,7 +146,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         stance     VARCHAR NOT NULL
         score      DOUBLE NOT NULL
         confidence DOUBLE
-    """), indexes=("doc_id",)),
+    """) + _cols("day DATE", since=10), indexes=("doc_id",)),
     Table("actors", 3, "", _cols("""
         doc_id   VARCHAR NOT NULL
         actor    VARCHAR NOT NULL
@@ -291,7 +291,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     Table("engagement_current", 8, "", _cols("""
         doc_id      VARCHAR PRIMARY KEY
         observed_at TIMESTAMP NOT NULL
-    """ + ENGAGEMENT_COUNTS)),
+    """ + ENGAGEMENT_COUNTS) + _cols("day DATE", since=10)),
     Table("stream_loads", 9, "several machines: the item-stream messages `seedtrack load` committed", _cols("""
         message_id VARCHAR PRIMARY KEY
         stream_id  VARCHAR
@@ -344,7 +344,7 @@ from crawler.storage.alerts import SPIKES_SQL  # noqa: E402 (the view's SQL live
 
 VIEWS["spikes"] = SPIKES_SQL
 
-from crawler.storage.daily import BACKFILL  # noqa: E402
+from crawler.storage.daily import BACKFILL, BACKFILL_DAYS  # noqa: E402
 
 # Statements that fill what a version added from an older file's rows, run once after its migrations.
-BACKFILLS: dict[int, tuple[str, ...]] = {8: BACKFILL}
+BACKFILLS: dict[int, tuple[str, ...]] = {8: BACKFILL, 10: BACKFILL_DAYS}
