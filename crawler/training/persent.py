@@ -6,10 +6,10 @@ article's main person), read with the topic machinery: each document's ``TARGET_
 
 PerSenT is evaluation only (its licence is unclear) and is not shipped: ``--dir`` or
 ``$SEEDTRACK_PERSENT`` points at its folder (default ``../shared/realdata/persent``). Positive/Negative/
-Neutral map to favor/against/neutral toward the target. Its dev split chose the four numbers of how a
-page is weighed (``crawler.nlp.reception``: the headline's and an attributed opinion's weight, the favor
-and against thresholds), with the project's documents_dev; no model is trained on it. random_test and
-fixed_test are reported once.
+Neutral map to favor/against/neutral toward the target. Its dev split chose the numbers of how a page
+is weighed (``crawler.nlp.reception``: the headline's and an attributed opinion's weight, the favor and
+against thresholds per stance model), with the project's documents_dev; no model is trained on it.
+random_test and fixed_test are reported once.
 """
 
 from __future__ import annotations
