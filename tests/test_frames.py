@@ -14,6 +14,8 @@ from crawler.nlp.frame_model import FrameModel, features, frame_model_for, model
 from crawler.nlp.tagger import Tagger, TaggerSpec, nlp_version
 from crawler.nlp.targets import TargetFinder, inflections
 from crawler.topic import load_topic, parse_topic
+from crawler.training import datasets
+from crawler.training.evaluation import evaluate
 from crawler.training.frames import fit
 
 
@@ -151,3 +153,29 @@ def test_frames_model_fit_learns_a_frame_from_words():
     w, b = fit(x, y, penalty=1e-3, steps=300)
     p = 1.0 / (1.0 + np.exp(-(x[:4] @ w + b)))
     assert p[0, 0] > 0.8 and p[1, 0] > 0.8 and p[2, 0] < 0.2 and p[3, 0] < 0.2
+
+
+@pytest.fixture(scope="module")
+def onnx_tagger(tagger):
+    """The session tagger's spec with the shipped ONNX stance model, which hands the frame model its vectors."""
+    return Tagger(dataclasses.replace(tagger.spec, stance_model="onnx"))
+
+
+def test_frames_model_weighs_the_stance_encoders_vectors(tagger, onnx_tagger):
+    """The vectors come from the stance model's own pass (onnx) or from the frame model's encoder (another
+    stance model): the same vectors, so the same frames, either way."""
+    model = FrameModel.load(tagger.spec.frame_model)
+    assert model.vectors and len(model.vectors["weights"]) == 384
+    texts = [e.text for e in datasets.load(str(datasets.DATA_DIR / "frames_dev.jsonl"))[:80]]
+    by_onnx, by_textcat = onnx_tagger.analyse(texts), tagger.analyse(texts)
+    assert [r["frames"] for r in by_onnx] == [r["frames"] for r in by_textcat]
+    assert sum(bool(r["frames"]) for r in by_onnx) > 40
+
+
+@pytest.mark.parametrize("name", ["frames_dev.jsonl", "documents_dev.jsonl"])
+def test_frames_model_meets_the_issue_target_on_the_independent_sets(onnx_tagger, finder, name):
+    """Issue 10's target, micro precision >= 0.85 and recall >= 0.70, on the sets written by someone who never
+    saw the cue lists (frames_dev chose the thresholds; documents_dev, whole articles, did not)."""
+    report = evaluate(onnx_tagger, finder, str(datasets.DATA_DIR / name))
+    micro = report.frames["(all, micro)"]
+    assert micro["precision"] >= 0.85 and micro["recall"] >= 0.70, micro

@@ -9,8 +9,15 @@ classifier is sure (P >= ``threshold``) or when it carries the frame's cue and t
 sentence about a frame in words its cue list lacks can still take it. Frames the model was not trained for
 keep the cue rule.
 
+A model may also weigh the sentence's vector from the shipped stance encoder (``vectors`` in its file: the
+mean token vector of an inner layer, which the English stance model gives from the pass it makes anyway,
+``OnnxStance.predict_vectors``): unions, crews and regulators named in words no cue list holds. Where the
+stance model gives no vectors (Chinese, or another stance model chosen), the frame model runs the encoder
+itself.
+
 The model is ``models/frames-<topic slug>/model.json``, trained by ``python -m crawler.training.frames``
-on the project's train sets only; a topic without one is framed by its cues alone. Pure numpy at run time.
+on the project's train sets only; a topic without one is framed by its cues alone. Numpy (and the ONNX
+encoder for vectors) at run time.
 """
 
 from __future__ import annotations
@@ -69,24 +76,45 @@ class FrameModel:
         self.bias = np.asarray(data["bias"], dtype=np.float32)
         self.threshold, self.cue_threshold = data["threshold"], data["cue_threshold"]
         self.chars = data.get("chars", 0)
+        self.vectors = data.get("vectors")  # {"mean", "std", "scale", "weights": dims x frames} or None
+        if self.vectors:
+            self.vector_mean = np.asarray(self.vectors["mean"], dtype=np.float32)
+            self.vector_factor = self.vectors["scale"] / np.asarray(self.vectors["std"], dtype=np.float32)
+            self.vector_weights = np.asarray(self.vectors["weights"], dtype=np.float32)
+        self._encoder = None
 
     @classmethod
     def load(cls, path: str | Path) -> FrameModel:
         return _load(str(path))
 
-    def probabilities(self, items: Sequence[tuple[str, Iterable[str]]]) -> np.ndarray:
-        """P(frame) of each (sentence, cue-hit frames), one row per item in ``self.frames`` order."""
+    def encode(self, items: Sequence[tuple[str, Sequence[tuple[int, int]]]]) -> np.ndarray:
+        """The encoder's vectors of (sentence, target spans), for a stance model that gives none."""
+        if self._encoder is None:
+            from crawler.nlp.onnx_stance import OnnxStance
+
+            self._encoder = OnnxStance(MODELS_DIR / self.vectors["encoder"])
+        return self._encoder.predict_vectors(items)[1]
+
+    def probabilities(self, items: Sequence[tuple[str, Iterable[str]]], vectors: np.ndarray | None = None) -> np.ndarray:
+        """P(frame) of each (sentence, cue-hit frames), one row per item in ``self.frames`` order; ``vectors``
+        (one row per item) when the model weighs them."""
         out = np.empty((len(items), len(self.frames)), dtype=np.float32)
         for row, (text, hits) in enumerate(items):
             indexes = [i for f in features(text, hits, self.chars) if (i := self.index.get(f)) is not None]
             out[row] = self.weights[indexes].sum(axis=0) + self.bias
+        if self.vectors and len(items):
+            out += ((vectors - self.vector_mean) * self.vector_factor) @ self.vector_weights
         return 1.0 / (1.0 + np.exp(-out))
 
-    def decide(self, items: Sequence[tuple[str, dict[str, int]]]) -> list[dict[str, int]]:
-        """Each sentence's frames (name -> 1) from its text and cue hits: the model's frames by the rule
-        of the module docstring, the others by their cues."""
+    def decide(self, items: Sequence[tuple[str, dict[str, int]]], vectors: np.ndarray | None = None,
+               spans: Sequence[Sequence[tuple[int, int]]] | None = None) -> list[dict[str, int]]:
+        """Each sentence's frames (name -> 1) from its text and cue hits (and the stance model's vectors of
+        the sentences, else the encoder's of the sentences with their target ``spans``): the model's frames
+        by the rule of the module docstring, the others by their cues."""
+        if self.vectors and vectors is None and items:
+            vectors = self.encode([(text, list(s)) for (text, _hits), s in zip(items, spans or [()] * len(items))])
         decided = []
-        for (_text, hits), probs in zip(items, self.probabilities(items)):
+        for (_text, hits), probs in zip(items, self.probabilities(items, vectors)):
             frames = {name: count for name, count in hits.items() if name not in self.frames}
             for name, p in zip(self.frames, probs):
                 if p >= self.threshold or (name in hits and p >= self.cue_threshold):

@@ -113,15 +113,36 @@ class OnnxStance:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(str(model_dir / model_file), options, providers=["CPUExecutionProvider"])
 
+    @property
+    def has_vectors(self) -> bool:
+        """The model also gives each item's sentence vector (config ``vectors``: see ``predict_vectors``)."""
+        return "vectors" in self.config
+
     def predict(self, items: Sequence[tuple[str, Spans]]) -> list[tuple[float, float, float]]:
+        return self.predict_vectors(items, vectors=False)[0]
+
+    def predict_vectors(self, items: Sequence[tuple[str, Spans]], vectors: bool = True
+                        ) -> tuple[list[tuple[float, float, float]], np.ndarray | None]:
+        """The probabilities of each item and, with ``vectors`` (when the model has them), its sentence
+        vector: the mean of the token vectors of one inner encoder layer (one row per item), from the
+        same pass."""
+        want = vectors and self.has_vectors
+        width = len(self.config["labels"])
         if not items:
-            return []
+            return [], (np.zeros((0, 0), dtype=np.float32) if want else None)
         ids = encode(self.tokenizer, items, self.max_length)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        probs = np.zeros((len(ids), len(LABELS)), dtype=np.float32)
+        probs = np.zeros((len(ids), width), dtype=np.float32)
+        pooled = None
+        outputs = ["logits", self.config["vectors"]["output"]] if want else ["logits"]
         for start in range(0, len(order), self.batch_size):
             index = order[start : start + self.batch_size]
             input_ids, mask = pad([ids[i] for i in index])
-            (logits,) = self.session.run(["logits"], {"input_ids": input_ids, "attention_mask": mask})
-            probs[index] = softmax(logits.astype(np.float32))
-        return [tuple(float(p) for p in row) for row in probs]
+            results = self.session.run(outputs, {"input_ids": input_ids, "attention_mask": mask})
+            probs[index] = softmax(results[0].astype(np.float32))
+            if want:
+                weights = mask[..., None].astype(np.float32)
+                if pooled is None:
+                    pooled = np.zeros((len(ids), results[1].shape[-1]), dtype=np.float32)
+                pooled[index] = (results[1] * weights).sum(axis=1) / weights.sum(axis=1)
+        return [tuple(float(p) for p in row) for row in probs], pooled

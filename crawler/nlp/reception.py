@@ -293,10 +293,14 @@ class Reception:
     def _process(self, docs: list[Doc]) -> list[Doc]:
         selected = [self.select(doc) for doc in docs]
         flat = [s for sentences, _totals in selected for s in sentences]
+        items = [(s.text, s.spans) for s in flat]
+        vectorise = getattr(self.model, "predict_vectors", None)  # the ONNX model's sentence vectors, same pass
+        probabilities, vectors = vectorise(items) if vectorise else (self.model.predict(items), None)
         if self.frame_model is not None:  # the counted sentences' frames: the classifier over their cue hits
-            for sentence, frames in zip(flat, self.frame_model.decide([(s.text, s.frames) for s in flat])):
+            decided = self.frame_model.decide([(s.text, s.frames) for s in flat], vectors, [s.spans for s in flat])
+            for sentence, frames in zip(flat, decided):
                 sentence.frames = {name: n for name, n in frames.items() if name in self.finder.frames}
-        for sentence, probs in zip(flat, self.model.predict([(s.text, s.spans) for s in flat])):
+        for sentence, probs in zip(flat, probabilities):
             sentence.probs = COMPARED.get(sentence.comparison, probs)
         for doc, (sentences, totals) in zip(docs, selected):
             doc._.reception = self.summarise(sentences, totals)

@@ -167,6 +167,10 @@ class OnnxStanceModel:
     def predict(self, items: Sequence[tuple[str, Spans]]) -> list[Probabilities]:
         return self.model.predict([(text, list(spans)) for text, spans in items])
 
+    def predict_vectors(self, items: Sequence[tuple[str, Spans]]):
+        """(probabilities, sentence vectors) from one pass (``OnnxStance.predict_vectors``)."""
+        return self.model.predict_vectors([(text, list(spans)) for text, spans in items])
+
 
 def load_stance_model(name: str = "auto", language: str = "en"):
     """The classifier by name; ``auto`` is the ONNX model when onnxruntime is installed, else MiniLM when its

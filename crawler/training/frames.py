@@ -2,7 +2,8 @@
 
 Training data: the project's train sets with frames (``reception_train``, ``reception_train_zh``,
 ``frames_train``, ``posts_train``). Each text is read by the topic's own pipeline (so its cue hits skip
-entity names as they do at run time) and turned into ``crawler.nlp.frame_model.features``; one logistic
+entity names as they do at run time) and turned into ``crawler.nlp.frame_model.features``, with the stance
+encoder's sentence vector (``--vector-scale``); one logistic
 layer per frame is fitted by full-batch Adam with an L2 penalty. The penalty and the two thresholds of the
 decision rule (sure alone / with a cue) are chosen on the dev sets (``frames_dev``, ``posts_dev``), each
 text read as at run time (it takes the frames of the sentences the reception component counts): the
@@ -21,6 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from crawler.nlp.frame_model import FrameModel, features, model_path
+from crawler.nlp.onnx_stance import OnnxStance
+from crawler.nlp.stance_models import ONNX_DIR
 from crawler.nlp.targets import TargetFinder
 from crawler.nlp.tagger import LANGUAGES, Tagger, TaggerSpec
 from crawler.text.language import detect_language
@@ -34,6 +37,7 @@ PENALTIES = (1e-4, 3e-4, 1e-3)
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.3, 0.96, 0.05))
 CHARS = 0
 MIN_COUNT = 2  # a word feature must occur in at least this many training texts
+VECTOR_SCALE = 0.1  # the standardised vector's weight against the 0/1 word features (one L2 penalty for both)
 
 
 def examples(name: str, finder: TargetFinder) -> list[datasets.Example]:
@@ -41,10 +45,11 @@ def examples(name: str, finder: TargetFinder) -> list[datasets.Example]:
 
 
 def featurised(sets: tuple[str, ...], finder: TargetFinder, tagger: Tagger, chars: int = 0,
-               sentences: bool = False) -> tuple[list, list[tuple]]:
-    """(features, gold frames) of every text of the sets, read by the topic's pipeline as at run time; with
-    ``sentences``, each text's features are a list, one per sentence the reception component counts."""
-    rows, gold = [], []
+               sentences: bool = False) -> tuple[list, list[tuple], list]:
+    """(features, gold frames, (text, target spans)) of every text of the sets, read by the topic's pipeline
+    as at run time; with ``sentences``, each text's features and (sentence, spans) are lists, one per
+    sentence the reception component counts."""
+    rows, gold, items = [], [], []
     for name in sets:
         found = examples(name, finder)
         langs = ["zh" if name.endswith("-zh") else detect_language(e.text, hint=e.lang, priors=LANGUAGES) or "en"
@@ -56,12 +61,20 @@ def featurised(sets: tuple[str, ...], finder: TargetFinder, tagger: Tagger, char
             with nlp.select_pipes(disable=["seedtrack_reception"]):
                 for e, doc in zip(chosen, nlp.pipe(e.text for e in chosen)):
                     if sentences:
-                        rows.append([features(s.text, s.frames, chars) for s in reception.select(doc)[0]])
+                        counted = reception.select(doc)[0]
+                        rows.append([features(s.text, s.frames, chars) for s in counted])
+                        items.append([(s.text, s.spans) for s in counted])
                     else:
                         hits = finder.frame_hits(e.text, [(ent.start_char, ent.end_char) for ent in doc.ents])
                         rows.append(features(e.text, hits, chars))
+                        items.append((e.text, finder.spans(e.text)))
                     gold.append(e.frames)
-    return rows, gold
+    return rows, gold, items
+
+
+def vectors_of(encoder: OnnxStance, items: list) -> np.ndarray:
+    """The stance encoder's sentence vectors of (text, spans) items, as the run time computes them."""
+    return encoder.predict_vectors([(text, list(spans)) for text, spans in items])[1]
 
 
 def matrix(rows: list[list[str]], index: dict[str, int]) -> np.ndarray:
@@ -102,13 +115,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chars", type=int, default=CHARS, help=f"letter n-grams of this length as features "
                         f"too, 0 for none (default {CHARS})")
     parser.add_argument("--out", type=Path, help="where to write the model (default: models/frames-<slug>/model.json)")
+    parser.add_argument("--vector-scale", type=float, default=VECTOR_SCALE,
+                        help=f"weigh the stance encoder's sentence vectors, standardised and times this (default "
+                             f"{VECTOR_SCALE}; 0: words and cues only)")
     args = parser.parse_args(argv)
     topic = load_topic(args.topic)
     finder = TargetFinder.from_topic(topic)
     frames = [frame.name for frame in topic.frames]
     tagger = Tagger(TaggerSpec.from_topic(topic, stance_model="textcat"))
-    rows, gold = featurised(TRAIN, finder, tagger, args.chars)
-    dev_texts, dev_gold = featurised(DEV, finder, tagger, args.chars, sentences=True)
+    rows, gold, items = featurised(TRAIN, finder, tagger, args.chars)
+    dev_texts, dev_gold, dev_items = featurised(DEV, finder, tagger, args.chars, sentences=True)
     dev_rows = [row for text in dev_texts for row in text]  # one per counted sentence; a text takes their frames
     owner = [t for t, text in enumerate(dev_texts) for _row in text]
     counts: dict[str, int] = {}
@@ -118,6 +134,17 @@ def main(argv: list[str] | None = None) -> int:
     names = sorted(f for f, c in counts.items() if c >= MIN_COUNT or f.startswith("cue:"))
     index = {f: i for i, f in enumerate(names)}
     x, dev_x = matrix(rows, index), matrix(dev_rows, index)
+    vectors = None
+    if args.vector_scale > 0:
+        encoder = OnnxStance(ONNX_DIR)
+        if not encoder.has_vectors:
+            raise SystemExit(f"{ONNX_DIR}: the stance model gives no vectors (python -m crawler.training.onnx_train "
+                             "--add-vectors DIR), or pass --vector-scale 0")
+        v, dev_v = vectors_of(encoder, items), vectors_of(encoder, [i for text in dev_items for i in text])
+        mean, std = v.mean(axis=0), v.std(axis=0) + 1e-6
+        vectors = {"encoder": ONNX_DIR.name, "scale": args.vector_scale, "mean": mean, "std": std}
+        x = np.hstack([x, (v - mean) / std * args.vector_scale])
+        dev_x = np.hstack([dev_x, (dev_v - mean) / std * args.vector_scale])
     y = np.array([[float(f in g) for f in frames] for g in gold], dtype=np.float32)
     dev_hits = [{f[4:] for f in row if f.startswith("cue:")} for row in dev_rows]
     best = None
@@ -137,6 +164,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"penalty {penalty}: best so far P {best[4]:.3f} R {best[5]:.3f} (sure {best[2]}, with a cue {best[3]})",
               file=sys.stderr)
     _key, penalty, sure, with_cue, precision, recall, w, b = best
+    if vectors is not None:  # the last rows of the weights are the vector's
+        w, dense = w[: len(names)], w[len(names):]
+        vectors = {"encoder": vectors["encoder"], "scale": vectors["scale"], "mean": np.round(vectors["mean"], 5).tolist(),
+                   "std": np.round(vectors["std"], 5).tolist(), "weights": np.round(dense, 4).tolist()}
     keep = np.abs(w).max(axis=1) >= 1e-3
     out = args.out or model_path(topic.slug)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -144,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             "trained_on": list(TRAIN), "chosen_on": list(DEV), "penalty": penalty,
             "dev_micro": {"precision": round(precision, 3), "recall": round(recall, 3)},
             "features": [f for f, k in zip(names, keep) if k],
-            "weights": np.round(w[keep], 4).tolist(), "bias": np.round(b, 4).tolist()}
+            "weights": np.round(w[keep], 4).tolist(), "bias": np.round(b, 4).tolist(), "vectors": vectors}
     out.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
     FrameModel.load(out)  # it loads
     print(f"wrote {out} ({len(data['features'])} features; dev micro precision {precision:.3f}, recall {recall:.3f}; "

