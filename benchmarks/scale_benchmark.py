@@ -13,14 +13,19 @@ checkpoint (100k, 500k, 1M by default) the script prints the write rate over the
 ``frame_timeline`` in-process, ``seedtrack sql`` through the CLI (beside ``seedtrack --help`` alone),
 ``seedtrack export documents`` to CSV and Parquet (time and peak memory of the subprocess, /usr/bin/time
 -v) and ``seedtrack status``'s peak memory; then ratios between checkpoints and an estimate at 10M.
+``--profile`` also prints, per interval, the time per batch of each statement the batch runs and of the
+commit (with the checkpoints it runs), slowest first: what to look at when the write rate is not flat.
+``--only-write`` skips the reads and exports at the checkpoints.
 
 Usage: nice -n 5 python benchmarks/scale_benchmark.py [--documents 1000000] [--at 100000 500000 1000000]
        python benchmarks/scale_benchmark.py --documents 20000 --at 10000 20000     (a quick run)
+       python benchmarks/scale_benchmark.py --documents 1000000 --at 50000 300000 --profile --only-write
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import hashlib
 import random
 import re
@@ -61,6 +66,69 @@ class CheapStories:
     @staticmethod
     def update(con, documents, frames=()):
         pass
+
+
+class Profile:
+    """Seconds per statement (its first 100 characters) of ``batches.store``, and in the rest of
+    ``Database.store`` (the commit, with the checkpoints it runs), since ``reset``."""
+
+    def __init__(self):
+        from crawler.storage import batches
+
+        self.store = batches.store
+        batches.store = self._store
+        self.reset()
+
+    def reset(self) -> None:
+        self.seconds: dict[str, float] = collections.defaultdict(float)
+        self.inner = 0.0
+
+    def _store(self, con, *args):
+        start = time.perf_counter()
+        try:
+            return self.store(_Timed(con, self.seconds), *args)
+        finally:
+            self.inner += time.perf_counter() - start
+
+    def report(self, batches: int, store_seconds: float) -> None:
+        rest = {"(python in batches.store)": self.inner - sum(self.seconds.values()),
+                "(commit and checkpoints)": store_seconds - self.inner}
+        for name, seconds in sorted({**self.seconds, **rest}.items(), key=lambda kv: -kv[1])[:16]:
+            print(f"    {seconds / batches * 1000:7.2f} ms/batch  {name}")
+
+
+class _Timed:
+    """A connection whose ``execute`` and ``executemany`` add their time (results fetched) to ``seconds``."""
+
+    def __init__(self, con, seconds: dict[str, float]):
+        self._con, self._seconds = con, seconds
+
+    def _run(self, method: str, sql: str, *args):
+        start = time.perf_counter()
+        cursor = getattr(self._con, method)(sql, *args)
+        rows = cursor.fetchall() if cursor.description else []
+        self._seconds[" ".join(sql.split())[:100]] += time.perf_counter() - start
+        return _Rows(rows)
+
+    def execute(self, sql: str, *args):
+        return self._run("execute", sql, *args)
+
+    def executemany(self, sql: str, *args):
+        return self._run("executemany", sql, *args)
+
+    def __getattr__(self, name: str):
+        return getattr(self._con, name)
+
+
+class _Rows:
+    def __init__(self, rows: list[tuple]):
+        self.rows = rows
+
+    def fetchall(self) -> list[tuple]:
+        return self.rows
+
+    def fetchone(self) -> tuple | None:
+        return self.rows[0] if self.rows else None
 
 
 class Corpus:
@@ -174,7 +242,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=STORE_BATCH_SIZE)
     parser.add_argument("--dir", type=Path, help="where the database goes (default: a temporary directory)")
     parser.add_argument("--with-stories", action="store_true", help="cluster stories in the write path, as a crawl does")
+    parser.add_argument("--profile", action="store_true", help="time per batch of each statement, per interval")
+    parser.add_argument("--only-write", action="store_true", help="no reads, exports or status at the checkpoints")
     args = parser.parse_args()
+    profile = Profile() if args.profile else None
     if not args.with_stories:
         from crawler.storage import batches
 
@@ -191,6 +262,8 @@ def main() -> None:
     write_seconds = 0.0
     for checkpoint in at:
         interval_start, interval_docs = write_seconds, written
+        if profile:
+            profile.reset()
         while written < checkpoint:
             n = min(args.batch, checkpoint - written)
             rows = corpus.batch(written, n)
@@ -205,12 +278,17 @@ def main() -> None:
         for table in TABLES:
             m[f"{table}_rows_per_s"] = (rows_total[table] - mark_rows[table]) / seconds
         mark_rows = dict(rows_total)
-        m.update(measure(db, work))
-        m["size_mb_per_million"] = m["size_mb"] * 1e6 / written
-        results.append((written, m))
         print(f"\nat {written:,} documents (interval {interval_docs:,}-{written:,}: {seconds:.0f} s of writing)")
         print(f"  write: {m['docs_per_s']:,.0f} documents/s; rows/s: " +
               ", ".join(f"{t} {m[f'{t}_rows_per_s']:,.0f}" for t in TABLES))
+        if profile:
+            profile.report(-(-(written - interval_docs) // args.batch), seconds)
+        if args.only_write:
+            results.append((written, m))
+            continue
+        m.update(measure(db, work))
+        m["size_mb_per_million"] = m["size_mb"] * 1e6 / written
+        results.append((written, m))
         print(f"  file: {m['size_mb']:,.0f} MB ({m['size_mb_per_million']:,.0f} MB per million documents)")
         print(f"  SELECT * FROM timeline ({m['timeline_rows']:,} rows) {m['timeline_s'] * 1000:.1f} ms, frame_timeline "
               f"{m['frame_timeline_s'] * 1000:.1f} ms (in-process, open connection; Database.query with its "
@@ -221,7 +299,10 @@ def main() -> None:
         print(f"  status: {m['status_s']:.2f} s, peak {m['status_mb']:,.0f} MB")
         sys.stdout.flush()
     db.release()
-    if len(results) > 1:
+    if len(results) > 1 and args.only_write:
+        (n0, first), (n1, last) = results[0], results[-1]
+        print(f"\nratio {n1:,} / {n0:,} documents: write rate {last['docs_per_s'] / first['docs_per_s']:.2f}x")
+    elif len(results) > 1:
         (n0, first), (n1, last) = results[0], results[-1]
         print(f"\nratios {n1:,} / {n0:,} documents:")
         for key, label in (("docs_per_s", "write rate"), ("size_mb_per_million", "MB per million"),
