@@ -322,6 +322,55 @@ def manifest_sources(topic: Path) -> list[str]:
     return [s.name for s in load_topic(topic).sources if s.enabled]
 
 
+def test_distributed_a_lease_waits_for_every_item_of_its_callback_and_errback(tmp_path):
+    """A lease is released once the output is handled and the last of its items is done, not at the first
+    item; a failed download's errback output carries it the same way; a failure with nothing to give
+    releases it at once (on a real redis-server: the lease is the in-flight hash's field)."""
+    from scrapy import Request
+    from twisted.python.failure import Failure
+
+    from crawler.distributed.frontier import LEASE, Carried, CarryingErrback, item_done
+    from crawler.items import Document
+
+    with redis_server(tmp_path) as rs:
+        client = rs.client()
+
+        def leased(token: str) -> Carried:
+            client.hset("inflight", token, b"request")
+            return Carried(client, ("inflight", token))
+
+        def held(token: str) -> bool:
+            return client.hexists("inflight", token)
+
+        carried, items = leased("1"), [Document(url=f"https://a.example/{i}", source="s", source_kind="feed") for i in range(2)]
+        carried.hold()  # the callback's output is being handled
+        for item in items:
+            carried.carry(item)
+            carried.carry(item)  # an item passed on twice still counts once
+        carried.done()
+        assert held("1")
+        item_done(items[0])
+        item_done(items[0])  # a second signal for the same item changes nothing
+        assert held("1") and getattr(items[0], LEASE) is None
+        item_done(items[1])
+        assert not held("1")
+
+        carried = leased("2")
+        given = [Document(url="https://a.example/feed-only", source="s", source_kind="feed"), Request("https://a.example/next")]
+        errback = CarryingErrback(lambda failure: iter(given), carried)
+        output = list(errback(Failure(ConnectionRefusedError("refused"))))
+        assert output == given and held("2")  # the feed-only document is on its way
+        item_done(given[0])
+        assert not held("2")
+
+        carried = leased("3")
+        assert CarryingErrback(lambda failure: None, carried)(Failure(ConnectionRefusedError())) is None
+        assert not held("3")
+        carried = leased("4")
+        carried.unused()  # an HTTP error and no errback
+        assert not held("4")
+
+
 def test_distributed_messages_restore_timestamps_lists_and_bytes_from_the_schema():
     from datetime import datetime
 
