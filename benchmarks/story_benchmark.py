@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from crawler.stories import StoryConfig, StoryIndex, analyse, band_keys, minhash
-from crawler.stories.config import _Doc, _Story
+from crawler.stories.config import EMBEDDINGS, _Doc, _Story
 from crawler.stories.signatures import BANDS, NUM_PERM
 from crawler.stories.text import DAY
 
@@ -190,14 +190,27 @@ def evaluate(pred, docs, dups):
     return out
 
 
-def run_index(docs, seed, ents, bg, config=None):
+def embeddings_of(docs, how):
+    """{doc_id: unit embedding} from the shipped story encoder (one thread), and its ms a document."""
+    if how != "encoder":
+        return {}, 0.0
+    from crawler.stories.encoder import StoryEncoder
+
+    enc = StoryEncoder(threads=1)
+    start = time.perf_counter()
+    vecs = enc.embed([("", d["text"]) for d in docs])
+    return {d["doc_id"]: v for d, v in zip(docs, vecs)}, (time.perf_counter() - start) / len(docs) * 1000
+
+
+def run_index(docs, seed, ents, bg, config=None, embs=None):
     ix = StoryIndex(config or StoryConfig())
     if bg:
         ix.seed_idf(bg)
+    embs = embs if ix.cfg.emb_weight > 0 else {}
     start = time.perf_counter()
     for i in np.random.RandomState(seed).permutation(len(docs)):
         d = docs[i]
-        ix.add(d["doc_id"], d["text"], "", None, None, ents.get(d["doc_id"], ()), d.get("url"))
+        ix.add(d["doc_id"], d["text"], "", None, None, ents.get(d["doc_id"], ()), d.get("url"), embs.get(d["doc_id"]))
     ms = (time.perf_counter() - start) / len(docs) * 1000
     return {d["doc_id"]: ix.story_of(d["doc_id"]) for d in docs}, ms
 
@@ -219,6 +232,13 @@ GRID = ({}, PREVIOUS, {**_P, "cos_threshold": 0.35}, {**_P, "cos_threshold": 0.4
         {**_P, "lead_boost": 2.0, "min_shared": 6, "cos_threshold": 0.32}, {**_P, "lead_boost": 3.0, "cos_threshold": 0.33})
 
 
+# embedding settings compared on the dev topics the encoder was not trained on (--grid)
+EMB_GRID = tuple({"emb_weight": w, "emb_threshold": t, **x} for x in ({}, {"min_shared": 3})
+                 for w, ts in ((0.7, (0.69, 0.72, 0.75)), (0.8, (0.72, 0.76)), (0.9, (0.78, 0.8, 0.82)),
+                               (1.0, (0.84, 0.86))) for t in ts) + (
+    {**EMBEDDINGS, "score": "average", "emb_threshold": 0.76}, {**EMBEDDINGS, "merge": True})
+
+
 def row(name, m, worst=None):
     cells = [f"{m[c]:.3f}" if c != "n_clusters" else f"{m[c]:.0f}" for c in ROW]
     if worst:
@@ -227,11 +247,11 @@ def row(name, m, worst=None):
     return f"| {name} | " + " | ".join(cells) + f" | {m['dups_kept']:.0f}/{m['dups_n']:.0f} |"
 
 
-def index_figures(sub, ents, bg, dups, config=None):
+def index_figures(sub, ents, bg, dups, config=None, embs=None):
     """Mean and worst figures of the StoryIndex over the SEEDS orders, and its mean ms a document."""
     runs, times = [], []
     for seed in SEEDS:
-        pred, ms = run_index(sub, seed, ents, bg, config)
+        pred, ms = run_index(sub, seed, ents, bg, config, embs)
         runs.append(evaluate(pred, sub, dups))
         times.append(ms)
     mean = {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
@@ -249,32 +269,55 @@ def ecb_figures(args):
     t0 = time.time()
     ents = entities_of(docs, args.entities)
     bg = background(args.bg)
+    embs, emb_ms = embeddings_of(docs, args.embeddings)
     dev = [d for d in docs if d["topic"] % 2 == 1]
+    held = [d for d in dev if d["topic"] % 4 == 3]
     test = [d for d in docs if d["topic"] % 2 == 0]
+    terms, emb = StoryConfig(), StoryConfig(**EMBEDDINGS)
     print(f"ECB+: {len(docs)} documents, {len(set(d['cluster'] for d in docs))} gold clusters; entities "
-          f"{args.entities} ({time.time() - t0:.0f} s); background IDF: {len(bg)} PerSenT articles\n")
+          f"{args.entities}; background IDF: {len(bg)} PerSenT articles; embeddings {args.embeddings} "
+          f"({emb_ms:.1f} ms a document, one thread); {time.time() - t0:.0f} s\n")
     print(f"### dev split (odd topics: {len(dev)} documents, {len(set(d['cluster'] for d in dev))} clusters): "
-          f"where the settings were chosen\n\n{HEADER}")
+          f"where the term settings were chosen; the encoder was fine-tuned on its topics with topic % 4 == 1\n\n"
+          f"{HEADER}")
     base = {t: baseline_figures(dev, t, dups) for t in BASELINE_T}
     for t, m in base.items():
         print(row(f"TF-IDF average-link baseline, t={t}", m))
     best_t = max(base, key=lambda t: base[t]["pair_f"])
     mean, worst, _ = index_figures(dev, ents, bg, dups, StoryConfig(**PREVIOUS))
     print(row(f"StoryIndex, previous defaults {PREVIOUS}", mean, worst))
-    mean, worst, _ = index_figures(dev, ents, bg, dups)
-    print(row("StoryIndex (crawl defaults), mean of 3 orders (worst)", mean, worst))
+    mean, worst, _ = index_figures(dev, ents, bg, dups, terms)
+    print(row("StoryIndex (crawl defaults, terms only), mean of 3 orders (worst)", mean, worst))
+    if embs:
+        mean, worst, _ = index_figures(dev, ents, bg, dups, emb, embs)
+        print(row(f"StoryIndex + embeddings (half these topics trained the encoder: not a fair figure)", mean, worst))
     if args.grid:
         for kw in GRID[2:]:
             mean, worst, _ = index_figures(dev, ents, bg, dups, StoryConfig(**kw))
             print(row(f"StoryIndex {kw}", mean, worst), flush=True)
+    if embs:
+        print(f"\n### dev topics the encoder was not trained on (topic % 4 == 3: {len(held)} documents): where the "
+              f"embedding settings were chosen\n\n{HEADER}")
+        print(row(f"TF-IDF average-link baseline, t={best_t}", baseline_figures(held, best_t, dups)))
+        mean, worst, _ = index_figures(held, ents, bg, dups, terms)
+        print(row("StoryIndex, terms only", mean, worst))
+        mean, worst, _ = index_figures(held, ents, bg, dups, emb, embs)
+        print(row(f"StoryIndex + embeddings {EMBEDDINGS}, mean of 3 orders (worst)", mean, worst))
+        if args.grid:
+            for kw in EMB_GRID:
+                mean, worst, _ = index_figures(held, ents, bg, dups, StoryConfig(**kw), embs)
+                print(row(f"StoryIndex {kw}", mean, worst), flush=True)
     print(f"\n### test split (even topics: {len(test)} documents, {len(set(d['cluster'] for d in test))} clusters): "
           f"reported once, nothing chosen here\n\n{HEADER}")
     print(row(f"TF-IDF average-link baseline, t={best_t} (best on dev)", baseline_figures(test, best_t, dups)))
-    mean, worst, _ = index_figures(test, ents, bg, dups, StoryConfig(**PREVIOUS))
-    print(row("StoryIndex, previous defaults (for comparison, not chosen)", mean, worst))
-    mean, worst, ms = index_figures(test, ents, bg, dups)
-    print(row("StoryIndex (crawl defaults), mean of 3 orders (worst)", mean, worst))
-    print(f"\nStoryIndex: {ms:.2f} ms a document\n")
+    mean, worst, ms = index_figures(test, ents, bg, dups, terms)
+    print(row("StoryIndex (crawl defaults, terms only), mean of 3 orders (worst)", mean, worst))
+    if embs:
+        mean, worst, ms_emb = index_figures(test, ents, bg, dups, emb, embs)
+        print(row(f"StoryIndex + embeddings {EMBEDDINGS}, mean of 3 orders (worst)", mean, worst))
+        print(f"\nStoryIndex.add: {ms:.2f} ms a document, {ms_emb:.2f} with embeddings (+ {emb_ms:.1f} ms to embed)\n")
+    else:
+        print(f"\nStoryIndex.add: {ms:.2f} ms a document\n")
 
 
 # -- cost per document -------------------------------------------------------------------------------------
@@ -314,6 +357,14 @@ class Synth:
 
     def text(self, ids):
         return " ".join(self.words[i] for i in ids)
+
+
+EMB_DIM = 384
+
+
+def unit(rng, n):
+    v = rng.standard_normal(n).astype(np.float32)
+    return v / np.linalg.norm(v)
 
 
 def build_history(n_hist: int, mode: str, syn: Synth, cfg: StoryConfig):
@@ -380,13 +431,17 @@ def build_history(n_hist: int, mode: str, syn: Synth, cfg: StoryConfig):
     if mode == "window":
         rows["story_term"] = [(syn.words[i], int(ix.df[i])) for i in range(V)]
         ix = StoryIndex.load_recent(rows, cfg)
+    if cfg.emb_weight > 0:  # each story's embedding sum: random unit vectors, one a member
+        for st in ix.stories.values():
+            st.vec, st.n_vec = unit(rng, EMB_DIM) * st.n_docs, st.n_docs
     # parents: N_PARENTS real documents added in the last 2 days of the history, through add()
     parents = []
     for j in range(N_PARENTS):
         ids = syn.sample(DOC_LEN)
         t = t_end - 2 * DAY + j * (2 * DAY / N_PARENTS)
-        ix.add(f"p{j}", syn.text(ids), "", t)
-        parents.append((ids, f"p{j}", t))
+        emb = unit(rng, EMB_DIM) if cfg.emb_weight > 0 else None
+        ix.add(f"p{j}", syn.text(ids), "", t, embedding=emb)
+        parents.append((ids, f"p{j}", t, emb))
     ix.stage_counts.clear()
     return ix, parents, t_end
 
@@ -396,7 +451,10 @@ def new_docs(syn: Synth, parents, t_end):
     out = []
     for j in range(N_NEW):
         kind = j % 3
-        pids, pdoc, _ = parents[rng.integers(len(parents))]
+        pids, pdoc, _, pemb = parents[rng.integers(len(parents))]
+        emb = None if pemb is None else (unit(rng, EMB_DIM) if kind == 2 else pemb + 0.3 * unit(rng, EMB_DIM))
+        if emb is not None:
+            emb /= np.linalg.norm(emb)
         if kind == 0:
             ids = pids.copy()
             m = rng.random(len(ids)) < 0.05
@@ -405,12 +463,12 @@ def new_docs(syn: Synth, parents, t_end):
             ids = np.concatenate([rng.permutation(pids)[:DOC_LEN // 2], syn.sample(DOC_LEN // 2)])
         else:
             ids = syn.sample(DOC_LEN)
-        out.append((f"n{j}", syn.text(ids), t_end + (j + 1) * 30.0, kind, pdoc))
+        out.append((f"n{j}", syn.text(ids), t_end + (j + 1) * 30.0, kind, pdoc, emb))
     return out
 
 
-def run_case(n_hist: int, mode: str) -> dict:
-    cfg = StoryConfig()   # the settings chosen on ECB+ (rule B)
+def run_case(n_hist: int, mode: str, emb: bool = False) -> dict:
+    cfg = StoryConfig(**EMBEDDINGS) if emb else StoryConfig()   # the crawl's settings, or with embeddings
     syn = Synth(0)
     r0 = rss_mb()
     t0 = time.time()
@@ -426,9 +484,9 @@ def run_case(n_hist: int, mode: str) -> dict:
     text_ms = (time.perf_counter() - t0) / 300 * 1000
     lat = []
     same = {0: 0, 1: 0}
-    for did, text, t, kind, pdoc in docs:
+    for did, text, t, kind, pdoc, emb in docs:
         a = time.perf_counter()
-        sid = ix.add(did, text, "", t)
+        sid = ix.add(did, text, "", t, embedding=emb)
         lat.append(time.perf_counter() - a)
         if kind in same and ix.story_of(pdoc) == ix.resolve(sid):
             same[kind] += 1
@@ -446,29 +504,33 @@ def run_case(n_hist: int, mode: str) -> dict:
 
 
 def cost_figures(sizes):
-    print("| database (documents) | in the loaded window: documents / stories | state MB | add ms mean | p50 | p95 "
-          "| text + MinHash ms | copies joined | follow-ups joined |\n|---|---|---|---|---|---|---|---|---|")
+    print("| database (documents) | embeddings | in the loaded window: documents / stories | state MB | add ms mean "
+          "| p50 | p95 | text + MinHash ms | copies joined | follow-ups joined |\n|---|---|---|---|---|---|---|---|---|---|")
     for n in sizes:
-        out = subprocess.run([sys.executable, __file__, "--cost-case", str(n)], capture_output=True, text=True,
-                             check=True).stdout.strip().splitlines()[-1]
-        r = json.loads(out)
-        print(f"| {r['n_hist']:,} | {r['docs_in_index']:,} / {r['stories_in_index']:,} | {r['rss_state_mb']:.0f} | "
-              f"{r['add_ms_mean']} | {r['add_ms_p50']} | {r['add_ms_p95']} | {r['text_ms']} | "
-              f"{r['dup_copies_joined']} | {r['followups_joined']} |", flush=True)
+        for emb in ((), ("--emb",)):
+            out = subprocess.run([sys.executable, __file__, "--cost-case", str(n), *emb], capture_output=True,
+                                 text=True, check=True).stdout.strip().splitlines()[-1]
+            r = json.loads(out)
+            print(f"| {r['n_hist']:,} | {'yes' if emb else 'no'} | {r['docs_in_index']:,} / {r['stories_in_index']:,} | "
+                  f"{r['rss_state_mb']:.0f} | {r['add_ms_mean']} | {r['add_ms_p50']} | {r['add_ms_p95']} | "
+                  f"{r['text_ms']} | {r['dup_copies_joined']} | {r['followups_joined']} |", flush=True)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--entities", choices=("spacy", "heuristic"), default="spacy")
     ap.add_argument("--bg", choices=("persent", "none"), default="persent")
+    ap.add_argument("--embeddings", choices=("encoder", "none"), default="encoder",
+                    help="the shipped story encoder's embeddings (else the terms-only figures alone)")
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--skip-ecb", action="store_true")
     ap.add_argument("--skip-cost", action="store_true")
     ap.add_argument("--grid", action="store_true", help="also print the dev figures of the settings compared")
     ap.add_argument("--cost-case", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--emb", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.cost_case:
-        print(json.dumps(run_case(args.cost_case, "window")))
+        print(json.dumps(run_case(args.cost_case, "window", args.emb)))
         return 0
     if not args.skip_ecb:
         if not ECB.is_dir():

@@ -10,7 +10,8 @@ from datetime import date
 import pytest
 
 from crawler.demo.replay.storyset import serve_story_site, story_sources
-from crawler.stories import StoryIndex
+from crawler.stories import StoryConfig, StoryIndex
+from crawler.stories.config import EMBEDDINGS
 from helpers import FAST, rows, run_cli, site_sources, write_topic
 
 
@@ -104,6 +105,28 @@ def test_restory_gives_the_same_partition(story_crawl):
     assert wire["spread_hours"] == 3.0
 
 
+def test_restory_with_embeddings_keeps_the_story_cases(story_crawl, tmp_path):
+    """Reclustered with the embedding settings (each document embedded by the shipped encoder as it is
+    clustered): the wire copies one story, the write-ups of one event one story, the distinct stories apart;
+    the state keeps the settings."""
+    import shutil
+
+    from crawler.storage import Database
+    from crawler.storage.stories import restory
+
+    db, cases = story_crawl
+    copy = tmp_path / "emb.duckdb"
+    shutil.copy(db, copy)
+    with Database(copy).writing() as con:
+        restory(con, StoryConfig(**EMBEDDINGS))
+    wire, event, distinct = (story_of(copy, cases, k) for k in ("wire", "event", "distinct"))
+    assert len({r["story_id"] for r in wire}) == 1 and len({r["story_id"] for r in event}) == 1, (wire, event)
+    ids = [wire[0]["story_id"], event[0]["story_id"], *(r["story_id"] for r in distinct)]
+    assert len(set(ids)) == len(ids), (wire, event, distinct)
+    [config] = rows(copy, "SELECT config FROM story_meta")
+    assert '"emb_weight": 0.9' in config["config"]
+
+
 def test_story_index_window_and_state_rows():
     text = ("Hollywood studios sued ByteDance over Seedance 2.0 in Los Angeles on Tuesday, saying the video model "
             "copies scenes from 1,200 films; the company said it would defend itself in court against the claims.")
@@ -116,6 +139,49 @@ def test_story_index_window_and_state_rows():
     assert {r[0] for r in changes["story_doc"]} == {"c"} and ix.story_of("a") is None  # a, b left memory
     again = StoryIndex.load_recent(changes)
     assert again.add("d", text + " More.", "Studios", "2026-04-20T12:00:00Z") == ix.story_of("c")
+
+
+WIRE = ("Hollywood studios sued ByteDance over Seedance 2.0 in Los Angeles on Tuesday, saying the video model copies "
+        "scenes from 1,200 films; the company said it would defend itself in court against the claims.")
+REWRITE = ("ByteDance was sued in Los Angeles on Tuesday by Hollywood studios, who say its Seedance 2.0 video model "
+           "copies scenes from 1,200 films. ByteDance said it would defend itself against the claims in court.")
+OTHER = ("Heavy rain flooded the old town of Porto overnight, closing two bridges over the Douro and cutting power "
+         "to 4,000 homes; firefighters pumped water out of cellars along the river until the morning.")
+
+
+def test_story_encoder_embeds_with_the_shipped_model():
+    """The shipped int8 ONNX encoder: unit vectors, a wire copy with other boilerplate next to its original,
+    another event far from both."""
+    from crawler.stories.encoder import StoryEncoder
+
+    enc = StoryEncoder()
+    v = enc.embed([("Studios sue ByteDance", WIRE), ("", "WIRE - " + WIRE + " Subscribe to our newsletter."),
+                   ("Floods in Porto", OTHER)])
+    assert v.shape == (3, enc.dim) and abs(float(v[0] @ v[0]) - 1.0) < 1e-3
+    assert float(v[0] @ v[1]) > 0.85 > float(v[0] @ v[2]) + 0.2
+
+
+def test_story_index_with_embeddings_keeps_them_in_its_rows():
+    """With emb_weight the story rows carry the members' embedding sum, and load_recent brings it back; a
+    story without one (state written without vectors) is matched by its terms against cos_threshold."""
+    from crawler.stories.encoder import StoryEncoder
+
+    cfg = StoryConfig(**EMBEDDINGS)
+    wire, other, rewrite = StoryEncoder().embed([("", WIRE), ("", OTHER), ("", REWRITE)])
+    ix = StoryIndex(cfg)
+    a = ix.add("a", WIRE, "", "2026-03-01T10:00:00Z", embedding=wire)
+    assert ix.add("b", OTHER, "", "2026-03-01T11:00:00Z", embedding=other) != a
+    changes = ix.pop_changes()
+    row = next(r for r in changes["story"] if r[0] == a)
+    assert row[7] == 1 and abs(sum(x * y for x, y in zip(row[6], wire)) - 1.0) < 1e-3
+    again = StoryIndex.load_recent(changes, cfg)
+    assert again.stories[a].n_vec == 1
+    assert again.add("c", REWRITE, "", "2026-03-01T12:00:00Z", embedding=rewrite) == a
+    assert again.stage_counts["similar"] == 1 and again.stories[a].n_vec == 2
+    terms_only = StoryIndex.load_recent({**changes, "story": [r[:6] for r in changes["story"]]}, cfg)
+    assert terms_only.stories[a].vec is None
+    assert terms_only.add("c", REWRITE, "", "2026-03-01T12:00:00Z", embedding=rewrite) == a
+    assert terms_only.stories[a].n_vec == 1
 
 
 def test_spikes_view_rules(tmp_path):

@@ -4,7 +4,11 @@ A crawl batch's transaction calls ``assign`` before its documents are inserted (
 ``story_id``) and ``update`` after (the touched rows of ``stories`` are brought up to date from the batch's
 new documents alone). The index itself (``crawler.stories.StoryIndex``) is kept in memory per database file
 between batches and reloaded, from the state of the last window only, when another process wrote the file
-since (``story_meta.generation``): no batch reads the whole database. Comments join the story of the post
+since (``story_meta.generation``): no batch reads the whole database. When the settings use sentence
+embeddings (``StoryConfig.emb_weight``), each document clustered by its text is embedded here, at store time,
+by the shipped encoder (``crawler.stories.encoder``, loaded once a process); the stories' embedding sums are kept
+in ``story_centroids.vector`` when the schema has that column (else in memory only: a story reloaded without one
+is matched by its terms). Comments join the story of the post
 they reply to; a post whose links lead to a stored article joins that article's story. ``restory`` clusters
 every stored document again, in time order.
 """
@@ -23,11 +27,16 @@ from crawler.stories import StoryConfig, StoryIndex
 ENTITY_LABELS = ("PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW")
 _URL = re.compile(r"https?://[^\s<>\"')\]]+")
 _CACHE: dict[str, tuple[int, StoryIndex]] = {}  # database file -> (generation it wrote, its index)
+_ENCODER: list = []  # the StoryEncoder, loaded on first use
 
 _ARROW = {
     "story_centroids": pa.schema([("story_id", pa.int64()), ("first_seen", pa.float64()), ("last_seen", pa.float64()),
                                   ("n_docs", pa.int32()), ("terms", pa.list_(pa.string())),
                                   ("weights", pa.list_(pa.float32()))]),
+    "story_centroids_vectors": pa.schema([("story_id", pa.int64()), ("first_seen", pa.float64()),
+                                          ("last_seen", pa.float64()), ("n_docs", pa.int32()),
+                                          ("terms", pa.list_(pa.string())), ("weights", pa.list_(pa.float32())),
+                                          ("vector", pa.list_(pa.float32())), ("n_vector", pa.int32())]),
     "story_docs": pa.schema([("doc_id", pa.string()), ("story_id", pa.int64()), ("published_at", pa.float64()),
                              ("n_shingles", pa.int32()), ("minhash", pa.list_(pa.uint32())), ("url", pa.string())]),
     "story_terms": pa.schema([("term", pa.string()), ("df", pa.int32())]),
@@ -59,16 +68,34 @@ def _generation(con) -> tuple[int, tuple | None]:
     return (meta[4] if meta else 0), meta
 
 
+def _vectors(con) -> bool:
+    """Whether ``story_centroids`` keeps the stories' embedding sums (columns vector, n_vector)."""
+    return bool(con.execute("SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
+                            "AND table_name = 'story_centroids' AND column_name = 'vector'").fetchall()[0][0])
+
+
+def _embedding(ix: StoryIndex, doc: dict[str, Any]):
+    """The document's sentence embedding when the settings use one, else None."""
+    if ix.cfg.emb_weight <= 0:
+        return None
+    if not _ENCODER:
+        from crawler.stories.encoder import StoryEncoder
+
+        _ENCODER.append(StoryEncoder())
+    return _ENCODER[0].embed([(doc.get("title") or "", doc.get("text") or doc.get("summary") or "")])[0]
+
+
 def _load(con, meta) -> StoryIndex:
     if meta is None:
         return StoryIndex(_config())
     config = _config(json.loads(meta[3]))
     since = meta[2] - config.window_days * 86400.0
+    vector = ", vector, n_vector" if _vectors(con) else ""
     rows = {
         "story_meta": {"n_docs_seen": meta[0], "next_story_id": meta[1], "clock": meta[2]},
         "story_term": con.execute("SELECT term, df FROM story_terms").fetchall(),
         "story_alias": con.execute("SELECT merged_story_id, into_story_id FROM story_aliases").fetchall(),
-        "story": con.execute("SELECT story_id, first_seen, last_seen, n_docs, terms, weights FROM story_centroids "
+        "story": con.execute(f"SELECT story_id, first_seen, last_seen, n_docs, terms, weights{vector} FROM story_centroids "
                              "WHERE last_seen >= ?", [since]).fetchall(),
         "story_doc": con.execute("SELECT doc_id, story_id, published_at, n_shingles, minhash, url FROM story_docs "
                                  "WHERE published_at >= ?", [since]).fetchall(),
@@ -85,10 +112,10 @@ def _index(con) -> tuple[StoryIndex, int]:
     return cached[1], generation
 
 
-def _upsert(con, table: str, rows: Sequence[tuple]) -> None:
+def _upsert(con, table: str, rows: Sequence[tuple], schema_name: str | None = None) -> None:
     if not rows:
         return
-    schema = _ARROW[table]
+    schema = _ARROW[schema_name or table]
     con.register("story_rows", pa.Table.from_pylist([dict(zip(schema.names, r)) for r in rows], schema=schema))
     con.execute(f"INSERT OR REPLACE INTO {table} SELECT * FROM story_rows").fetchall()
     con.unregister("story_rows")
@@ -113,7 +140,10 @@ class _Changes:
         self.meta = changes["story_meta"]
 
     def write(self, con, generation: int) -> None:
-        _upsert(con, "story_centroids", list(self.stories.values()))
+        if _vectors(con):
+            _upsert(con, "story_centroids", list(self.stories.values()), "story_centroids_vectors")
+        else:
+            _upsert(con, "story_centroids", list(self.stories.values()))
         _upsert(con, "story_docs", self.docs)
         _upsert(con, "story_terms", list(self.terms.items()))
         _upsert(con, "story_aliases", self.aliases)
@@ -143,7 +173,7 @@ def _cluster(ix: StoryIndex, doc: dict[str, Any], entities: Iterable[str], stori
         if sid is not None:
             return sid
     return ix.add(doc["id"], doc.get("text") or doc.get("summary") or "", doc.get("title") or "", _when(doc),
-                  doc.get("site"), list(entities), doc.get("url"))
+                  doc.get("site"), list(entities), doc.get("url"), _embedding(ix, doc))
 
 
 def _parent_lookup(con):

@@ -57,8 +57,10 @@ the rows of the last window only (``WHERE last_seen >= now - window``):
 
 * ``story``       (story_id BIGINT PRIMARY KEY, first_seen DOUBLE,
                    last_seen DOUBLE, n_docs INT, terms VARCHAR[],
-                   weights FLOAT[]) - the centroid as its top 200 terms with
-                   IDF-free summed weights; UPSERT on every join.
+                   weights FLOAT[], vector FLOAT[], n_vector INT) - the centroid as
+                   its top 200 terms with IDF-free summed weights, and the sum of
+                   its members' sentence embeddings (NULL: none had one); UPSERT
+                   on every join.
 * ``story_doc``   (doc_id VARCHAR PRIMARY KEY, story_id BIGINT,
                    published_at DOUBLE, n_shingles INT, minhash UINTEGER[64],
                    url VARCHAR) - INSERT once per document.

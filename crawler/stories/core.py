@@ -75,8 +75,11 @@ class StoryIndexCore:
 
     # ------------------------------------------------------------------ public API
     def add(self, doc_id: str, text: str, title: str = "", published_at=None, outlet: str | None = None,
-            entities=(), url: str | None = None) -> int:
-        """Assign a story to a document (re-adding a known doc_id returns its story)."""
+            entities=(), url: str | None = None, embedding=None) -> int:
+        """Assign a story to a document (re-adding a known doc_id returns its story).
+
+        ``embedding``: the document's unit sentence embedding (``crawler.stories.encoder``), used when
+        ``emb_weight`` or ``emb_min`` is set."""
         if doc_id in self.docs:
             return self.docs[doc_id].story
         cfg = self.cfg
@@ -106,8 +109,9 @@ class StoryIndexCore:
         if len(ids):
             # unit length in the current tf-idf space, so a centroid is a sum of unit vectors
             tfw /= max(float(np.linalg.norm(tfw * self._idf(ids))), 1e-9)
+        emb = None if embedding is None else np.asarray(embedding, np.float32)
         if sid is None and len(ids):
-            sid = self._similar_story(ids, tfw, t)
+            sid = self._similar_story(ids, tfw, t, emb)
             if sid is not None:
                 self.stage_counts["similar"] += 1
         if sid is None:
@@ -116,7 +120,7 @@ class StoryIndexCore:
             self.stories[sid] = _Story(sid, t)
             self._story_queue.append(sid)
             self.stage_counts["new"] += 1
-        self._join(sid, ids, tfw, t)
+        self._join(sid, ids, tfw, t, emb)
         if self.cfg.merge and len(ids):
             sid = self._merge_similar(sid, t)
         # document bookkeeping (after scoring, so a doc's own terms do not change its IDF)
@@ -189,9 +193,12 @@ class StoryIndexCore:
         return best
 
     # ------------------------------------------------------------------ updates
-    def _join(self, sid, ids, tfw, t):
+    def _join(self, sid, ids, tfw, t, emb=None):
         st = self.stories[sid]
         st.n_docs += 1
+        if emb is not None:
+            st.vec = emb.copy() if st.vec is None else st.vec + emb
+            st.n_vec += 1
         st.last_seen = max(st.last_seen, t)
         st.first_seen = min(st.first_seen, t)
         if len(ids):

@@ -62,7 +62,8 @@ class MatchingMixin:
                     sc = dot / (an * float(np.linalg.norm(b)))
                 else:
                     sc = dot / (st.n_docs * o.n_docs)
-                if sc < cfg.cos_threshold or sc <= best_s or dot / (st.n_docs * o.n_docs) < cfg.avg_min:
+                sc, floor = self._mix(sc, self._emb_score(st.vec, st.n_vec, o))
+                if sc is None or sc < floor or sc <= best_s or dot / (st.n_docs * o.n_docs) < cfg.avg_min:
                     continue
                 if cfg.min_shared and int(np.count_nonzero(self.df[common] <= rare_df)) < cfg.min_shared:
                     continue
@@ -94,6 +95,9 @@ class MatchingMixin:
             u, ws = u[keep_i], ws[keep_i]
         k.ids, k.wts = u.astype(np.int32), ws
         k.n_docs += g.n_docs
+        if g.vec is not None:
+            k.vec = g.vec.copy() if k.vec is None else k.vec + g.vec
+            k.n_vec += g.n_vec
         k.first_seen = min(k.first_seen, g.first_seen)
         k.last_seen = max(k.last_seen, g.last_seen)
         self.alias[gone] = keep
@@ -102,7 +106,29 @@ class MatchingMixin:
         self._post(k, force=True)
         return keep
 
-    def _similar_story(self, ids, tfw, t):
+    def _emb_score(self, vec, n_vec, st):
+        """Embedding similarity of a vector sum (``n_vec`` unit embeddings: a document's or a story's) to a
+        story's, like the term score: cosine of the centroids, or the mean pairwise cosine with
+        ``score="average"``. None when either has no embedding."""
+        if vec is None or st.vec is None:
+            return None
+        dot = float(vec @ st.vec)
+        if self.cfg.score == "centroid":
+            n = float(np.linalg.norm(vec)) * float(np.linalg.norm(st.vec))
+            return dot / n if n > 0 else None
+        return dot / (n_vec * st.n_vec)
+
+    def _mix(self, term_score, emb_score):
+        """(score, threshold) a story is chosen by: the term score against ``cos_threshold`` when either side
+        has no embedding, else the mixed score against ``emb_threshold`` (None when ``emb_min`` refuses it)."""
+        cfg = self.cfg
+        if emb_score is None or cfg.emb_weight <= 0:
+            return term_score, cfg.cos_threshold
+        if emb_score < cfg.emb_min:
+            return None, 0.0
+        return (1.0 - cfg.emb_weight) * term_score + cfg.emb_weight * emb_score, cfg.emb_threshold
+
+    def _similar_story(self, ids, tfw, t, emb=None):
         cfg = self.cfg
         qidf = self._idf(ids)
         q = tfw * qidf
@@ -130,7 +156,8 @@ class MatchingMixin:
                 qv = scratch[st.ids]
                 dot = float(qv @ c)
                 cos = dot / (cn if cfg.score == "centroid" else st.n_docs)
-                if cos <= best_cos or cos < cfg.cos_threshold or dot / st.n_docs < cfg.avg_min:
+                cos, floor = self._mix(cos, self._emb_score(emb, 1, st))
+                if cos is None or cos <= best_cos or cos < floor or dot / st.n_docs < cfg.avg_min:
                     continue
                 if cfg.ent_min_cos > 0 and qe_norm > 0:
                     m = self.is_ent[st.ids]

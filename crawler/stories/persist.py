@@ -16,7 +16,7 @@ class RowsMixin:
     # ------------------------------------------------------------------ rows
     def _story_row(self, st):
         return (st.sid, st.first_seen, st.last_seen, st.n_docs, [self.terms[i] for i in st.ids.tolist()],
-                st.wts.tolist())
+                st.wts.tolist(), None if st.vec is None else st.vec.tolist(), st.n_vec)
 
     def _doc_row(self, did, d):
         return (did, self.resolve(d.story), d.t, d.n_sh, d.sig.tolist(), self.doc_urls.get(did))
@@ -77,11 +77,13 @@ class RowsMixin:
             ix.df[ix._tid(w)] = df
         for gone, keep in rows.get("story_alias", []):
             ix.alias[int(gone)] = int(keep)
-        for sid, first, last, n, terms_, wts in sorted(rows.get("story", []), key=lambda r: r[2]):
+        for sid, first, last, n, terms_, wts, *vec in sorted(rows.get("story", []), key=lambda r: r[2]):
             if last < lo:
                 continue
             st = _Story(int(sid), float(first))
             st.last_seen, st.n_docs = float(last), int(n)
+            if vec and vec[0] is not None:  # the members' embedding sum and how many members had one
+                st.vec, st.n_vec = np.asarray(vec[0], np.float32), int(vec[1])
             ids = np.fromiter((ix._tid(w) for w in terms_), np.int32, len(terms_))
             o = np.argsort(ids)
             st.ids, st.wts = ids[o], np.asarray(wts, np.float32)[o]
@@ -104,7 +106,8 @@ class RowsMixin:
     def rebuild(cls, docs, config: StoryConfig | None = None) -> tuple["StoryIndex", dict]:
         """Cluster a whole collection again ("restory"), in published_at order.
 
-        ``docs``: iterable of dicts with doc_id, text and optional title, published_at, outlet, entities, url.
+        ``docs``: iterable of dicts with doc_id, text and optional title, published_at, outlet, entities, url,
+        embedding.
         Returns the new index and {doc_id: story_id}.
         """
         ix = cls(config)
@@ -113,5 +116,5 @@ class RowsMixin:
         out = {}
         for d in docs:
             out[d["doc_id"]] = ix.add(d["doc_id"], d.get("text", ""), d.get("title", ""), d.get("published_at"),
-                                      d.get("outlet"), d.get("entities", ()), d.get("url"))
+                                      d.get("outlet"), d.get("entities", ()), d.get("url"), d.get("embedding"))
         return ix, out
