@@ -39,7 +39,13 @@ restricted to a time window, so its cost does not grow with the database.
    off by default: ``score="average"`` (mean cosine to members), ``merge``
    (after a join, merge the story into a similar one: an incremental
    average-link step, recorded as an alias), ``idf_power``, ``ent_min_cos``,
-   ``avg_min``.
+   ``avg_min``.  With ``emb_weight`` > 0 (``config.EMBEDDINGS``; off by
+   default) ``add`` also takes the document's unit sentence embedding
+   (``crawler.stories.encoder``) and each story keeps the sum of its members'
+   (``vec``, ``n_vec``): when both sides have one, the score is
+   ``(1 - emb_weight) * cosine + emb_weight * embedding cosine`` against
+   ``emb_threshold`` (the rare-term rule still applies); a story without one
+   is scored by its terms alone.
 
 3. **Posts that only link to an article** join its story by URL:
    ``add_post(post_id, urls)`` (canonicalised URL lookup, no text processing;
