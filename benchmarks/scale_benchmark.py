@@ -29,6 +29,7 @@ import collections
 import hashlib
 import random
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -280,7 +281,8 @@ def main() -> None:
         mark_rows = dict(rows_total)
         print(f"\nat {written:,} documents (interval {interval_docs:,}-{written:,}: {seconds:.0f} s of writing)")
         print(f"  write: {m['docs_per_s']:,.0f} documents/s; rows/s: " +
-              ", ".join(f"{t} {m[f'{t}_rows_per_s']:,.0f}" for t in TABLES))
+              ", ".join(f"{t} {m[f'{t}_rows_per_s']:,.0f}" for t in TABLES) +
+              f"; this process's peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
         if profile:
             profile.report(-(-(written - interval_docs) // args.batch), seconds)
         if args.only_write:

@@ -41,8 +41,6 @@ class DatabaseError(UserError):
 # reverse): the connections of one process take turns, whichever thread they come from.
 _PROCESS_WRITE_LOCK = threading.RLock()
 _HELD = writer.held_connections(_PROCESS_WRITE_LOCK)
-# A kept connection checkpoints when its write-ahead log reaches this, not every few batches.
-KEPT_CHECKPOINT_THRESHOLD = "256MB"
 
 
 def _is_lock_error(exc: duckdb.Error) -> bool:
@@ -110,7 +108,7 @@ class Database:
                 writer.let_waiters_in(self.path)
             con = self._connect(read_only=False)
             if self.keep_open:
-                con.execute(f"SET checkpoint_threshold = '{KEPT_CHECKPOINT_THRESHOLD}'")
+                con.execute(f"SET checkpoint_threshold = '{writer.checkpoint_threshold(self.path)}'")
         try:
             if not self._migrated:
                 self._migrate(con)
