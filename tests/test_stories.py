@@ -127,6 +127,34 @@ def test_restory_with_embeddings_keeps_the_story_cases(story_crawl, tmp_path):
     assert '"emb_weight": 0.9' in config["config"]
 
 
+def test_restory_switches_embeddings_on_for_later_crawls_and_off(story_crawl, tmp_path):
+    """`restory --embeddings` keeps each story's embedding sum in the database (story_centroids.vector), so the
+    next crawl's batches match by it too; plain `restory` keeps the database's choice; `--terms-only` ends it."""
+    import shutil
+
+    db, cases = story_crawl
+    copy = tmp_path / "switch.duckdb"
+    shutil.copy(db, copy)
+    vectors = "SELECT count(*) AS n, sum(n_vector) AS members FROM story_centroids WHERE vector IS NOT NULL"
+    assert rows(copy, vectors)[0]["n"] == 0  # a new database clusters by terms
+
+    result = run_cli("restory", "--db", copy, "--embeddings")
+    assert result.returncode == 0 and "with sentence embeddings" in result.stdout, result.stderr
+    stored = rows(copy, vectors)[0]
+    assert stored["n"] == rows(copy, "SELECT count(*) AS n FROM story_centroids")[0]["n"] > 0
+    wire = story_of(copy, cases, "wire")
+    assert len({r["story_id"] for r in wire}) == 1
+
+    again = run_cli("restory", "--db", copy)  # no flag: the database's choice stands
+    assert again.returncode == 0 and "with sentence embeddings" in again.stdout, again.stderr
+    assert rows(copy, vectors)[0] == stored
+
+    off = run_cli("restory", "--db", copy, "--terms-only")
+    assert off.returncode == 0 and "by their terms" in off.stdout, off.stderr
+    assert rows(copy, vectors)[0]["n"] == 0
+    assert run_cli("restory", "--db", copy, "--embeddings", "--terms-only").returncode == 2
+
+
 def test_story_index_window_and_state_rows():
     text = ("Hollywood studios sued ByteDance over Seedance 2.0 in Los Angeles on Tuesday, saying the video model "
             "copies scenes from 1,200 films; the company said it would defend itself in court against the claims.")

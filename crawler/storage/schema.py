@@ -219,7 +219,10 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         n_docs     INTEGER NOT NULL
         terms      VARCHAR[]
         weights    FLOAT[]
-    """)),
+    """) + _cols("""
+        vector     FLOAT[]
+        n_vector   INTEGER
+    """, since=11)),
     Table("story_docs", 6, "", _cols("""
         doc_id       VARCHAR PRIMARY KEY
         story_id     BIGINT NOT NULL

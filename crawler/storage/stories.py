@@ -59,6 +59,12 @@ def _config(stored: dict | None = None) -> StoryConfig:
     return StoryConfig(**{k: v for k, v in (stored or {}).items() if k in known})
 
 
+def uses_embeddings(con) -> bool:
+    """Whether the database's stories are clustered with sentence embeddings (``restory --embeddings``)."""
+    meta = _generation(con)[1]
+    return meta is not None and _config(json.loads(meta[3])).emb_weight > 0
+
+
 def _path(con) -> str:
     return con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
 
