@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import struct
 
 import numpy as np
-from datasketch import MinHash
 
 
 NUM_PERM = 64
 BANDS = 32
 ROWS = 2
 SHINGLE = 5
-_PROTO = MinHash(num_perm=NUM_PERM, seed=1)
-_PERMS, _SCHEME = _PROTO.permutations, _PROTO.scheme
+
+
+@functools.cache
+def _scheme():
+    """datasketch's MinHash class and the one seeded permutation scheme every signature shares. Imported when
+    first needed: datasketch imports scipy (0.4 s), which a crawl worker (it clusters no stories) never needs."""
+    from datasketch import MinHash
+
+    proto = MinHash(num_perm=NUM_PERM, seed=1)
+    return MinHash, proto.permutations, proto.scheme
 
 
 def minhash(tokens) -> tuple[np.ndarray, int]:
@@ -23,7 +31,8 @@ def minhash(tokens) -> tuple[np.ndarray, int]:
         sh = {" ".join(tokens)} if tokens else set()
     else:
         sh = {" ".join(tokens[i:i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1)}
-    m = MinHash(num_perm=NUM_PERM, permutations=_PERMS, scheme=_SCHEME)
+    minhash_class, permutations, scheme = _scheme()
+    m = minhash_class(num_perm=NUM_PERM, permutations=permutations, scheme=scheme)
     if sh:
         m.update_batch([s.encode("utf-8") for s in sh])
     return m.hashvalues.astype(np.uint32), len(sh)
