@@ -77,12 +77,8 @@ def cmd_load(args: argparse.Namespace) -> int:
             print(f"load: {totals.messages} messages, {totals.documents} new documents, {totals.rows} rows",
                   file=sys.stderr, flush=True)
 
-    database = Database(args.db, keep_open=True)  # one connection while batches keep coming: no checkpoint each
-    try:
-        totals = run_loader(client(settings), keys, database, settings.getint("LOAD_BATCH_MESSAGES"),
-                            settings.getfloat("REFETCH_FAILED_DAYS"), args.until_idle, progress)
-    finally:
-        database.release()
+    totals = run_loader(client(settings), keys, Database(args.db), settings.getint("LOAD_BATCH_MESSAGES"),
+                        settings.getfloat("REFETCH_FAILED_DAYS"), args.until_idle, progress)
     print(f"loaded {totals.messages} messages ({totals.rows} rows, {totals.documents} new documents"
           f"{f', {totals.skipped} committed before' if totals.skipped else ''}"
           f"{f', {totals.refused} rows refused (see errors)' if totals.refused else ''}) "
