@@ -141,7 +141,9 @@ class CarryingErrback:
 def _carrying(output, carried: Carried):
     try:
         for result in output:
-            if not isinstance(result, Request):
+            if isinstance(result, Request):
+                result.meta.pop(LEASE, None)
+            else:
                 carried.carry(result)
             yield result
     finally:
@@ -301,7 +303,9 @@ class LeaseSpiderMiddleware:
         carried.hold()
         try:
             for output in result:
-                if not isinstance(output, Request):
+                if isinstance(output, Request):
+                    output.meta.pop(LEASE, None)  # a new request (meta copied from the response): not a retry
+                else:
                     carried.carry(output)
                 yield output
         finally:  # also when the callback raised
@@ -316,7 +320,9 @@ class LeaseSpiderMiddleware:
         carried.hold()
         try:
             async for output in result:
-                if not isinstance(output, Request):
+                if isinstance(output, Request):
+                    output.meta.pop(LEASE, None)  # a new request (meta copied from the response): not a retry
+                else:
                     carried.carry(output)
                 yield output
         finally:
