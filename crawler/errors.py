@@ -17,3 +17,7 @@ class SettingError(UserError, ValueError):
 
 class CrawlSetupError(UserError):
     """A crawl that could not start: a pipeline stage, middleware, extension or spider failed to build."""
+
+
+class CrawlFailed(UserError):
+    """A crawl that ran but could not keep what it found (the store stage could not write its last rows)."""

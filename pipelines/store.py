@@ -160,10 +160,10 @@ class StorePipeline:
             self._timer = None
         await asyncio.get_running_loop().run_in_executor(self._writer, self.database.release)
         if len(self._batch):
-            raise DatabaseError(
-                f"{len(self._batch.documents)} documents and {len(self._batch.filtered)} filtered URLs could not "
-                f"be written to {self.database.path}; run the crawl again once the database is writable"
-            )
+            message = (f"{len(self._batch.documents)} documents and {len(self._batch.filtered)} filtered URLs could "
+                       f"not be written to {self.database.path}; run the crawl again once the database is writable")
+            self.stats.set_value("store/unwritten", message)  # the crawl's exit status (Scrapy only logs the raise)
+            raise DatabaseError(message)
 
 
 @dataclass

@@ -424,6 +424,7 @@ def test_store_says_what_it_could_not_write(tmp_path):
 
         asyncio.run(crawl())
     assert crawler.stats.get_value("store/write_errors") == 2  # the flush, and one more try at close
+    assert "1 documents and 0 filtered URLs" in crawler.stats.get_value("store/unwritten")  # run_crawl raises it
     assert Database(tmp_path / "seedtrack.duckdb").query("SELECT count(*) FROM documents")[1] == [(0,)]
 
 

@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 
 from crawler.compat import built_component
 from crawler.text.dates import utc_now
-from crawler.errors import CrawlSetupError
+from crawler.errors import CrawlFailed, CrawlSetupError
 from crawler.app.overrides import project_scrapy_settings
 from crawler.extensions.runs import run_counts
 from crawler.spiders import spider_class
@@ -114,6 +114,9 @@ def run_crawl(
             progress.write("\n")
     if failures:
         raise CrawlSetupError(failures[0])
+    unwritten = [m for _source, crawler in crawlers if (m := crawler.stats.get_value("store/unwritten"))]
+    if unwritten:  # the store stage could not write what it had: the crawl failed, whatever it fetched
+        raise CrawlFailed("; ".join(unwritten))
     results = []
     for source, crawler in crawlers:
         stats = crawler.stats.get_stats()

@@ -105,6 +105,14 @@ class Carried:
             self.hold()
             setattr(item, LEASE, self)
 
+    def take(self, output) -> None:
+        """One thing the request's callback or errback gave: an item waits for its lease; a new request
+        (its meta perhaps copied from the response) is not a retry of this one, so it carries none."""
+        if isinstance(output, Request):
+            output.meta.pop(LEASE, None)
+        else:
+            self.carry(output)
+
     def unused(self) -> None:
         """Nothing of the request's was ever handled (a failure without an errback): release it now."""
         if not self.started:
@@ -141,10 +149,7 @@ class CarryingErrback:
 def _carrying(output, carried: Carried):
     try:
         for result in output:
-            if isinstance(result, Request):
-                result.meta.pop(LEASE, None)
-            else:
-                carried.carry(result)
+            carried.take(result)
             yield result
     finally:
         carried.done()
@@ -303,10 +308,7 @@ class LeaseSpiderMiddleware:
         carried.hold()
         try:
             for output in result:
-                if isinstance(output, Request):
-                    output.meta.pop(LEASE, None)  # a new request (meta copied from the response): not a retry
-                else:
-                    carried.carry(output)
+                carried.take(output)
                 yield output
         finally:  # also when the callback raised
             carried.done()
@@ -320,10 +322,7 @@ class LeaseSpiderMiddleware:
         carried.hold()
         try:
             async for output in result:
-                if isinstance(output, Request):
-                    output.meta.pop(LEASE, None)  # a new request (meta copied from the response): not a retry
-                else:
-                    carried.carry(output)
+                carried.take(output)
                 yield output
         finally:
             carried.done()

@@ -76,6 +76,17 @@ def encode(tokenizer, items: Sequence[tuple[str, Spans]], max_length: int) -> li
     return [window(e.ids, e.offsets, first, max_length, cls_id, sep_id) for e, (_, first) in zip(encodings, marked)]
 
 
+def session(path: str | Path, threads: int = 1):
+    """An onnxruntime session of the model file on the CPU, ``threads`` intra-op threads (one per NLP worker)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 def pad(batch: Sequence[Sequence[int]], pad_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
     width = max(len(ids) for ids in batch)
     input_ids = np.full((len(batch), width), pad_id, dtype=np.int64)
@@ -98,8 +109,6 @@ class OnnxStance:
     name = "minilm-onnx"
 
     def __init__(self, model_dir: str | Path, threads: int = 1, batch_size: int = 32, model_file: str = "model.onnx"):
-        import onnxruntime as ort
-
         model_dir = Path(model_dir)
         self.config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
         if tuple(self.config["labels"]) != LABELS:
@@ -107,11 +116,7 @@ class OnnxStance:
         self.max_length = int(self.config["max_length"])
         self.batch_size = batch_size
         self.tokenizer = load_tokenizer(model_dir / "tokenizer.json")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(model_dir / model_file), options, providers=["CPUExecutionProvider"])
+        self.session = session(model_dir / model_file, threads)
 
     @property
     def has_vectors(self) -> bool:

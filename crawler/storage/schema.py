@@ -16,7 +16,7 @@ import pyarrow as pa
 ARROW_TYPES = {
     "VARCHAR": pa.string(), "TIMESTAMP": pa.timestamp("us"), "INTEGER": pa.int32(), "BIGINT": pa.int64(),
     "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(), "VARCHAR[]": pa.list_(pa.string()), "BLOB": pa.binary(),
-    "DATE": pa.date32(),
+    "DATE": pa.date32(), "FLOAT[]": pa.list_(pa.float32()), "UINTEGER[]": pa.list_(pa.uint32()),
 }
 
 

@@ -7,8 +7,7 @@ between batches and reloaded, from the state of the last window only, when anoth
 since (``story_meta.generation``): no batch reads the whole database. When the settings use sentence
 embeddings (``StoryConfig.emb_weight``), each document clustered by its text is embedded here, at store time,
 by the shipped encoder (``crawler.stories.encoder``, loaded once a process); the stories' embedding sums are kept
-in ``story_centroids.vector`` when the schema has that column (else in memory only: a story reloaded without one
-is matched by its terms). Comments join the story of the post
+in ``story_centroids.vector``. Comments join the story of the post
 they reply to; a post whose links lead to a stored article joins that article's story. ``restory`` clusters
 every stored document again, in time order.
 """
@@ -22,6 +21,7 @@ from typing import Any, Iterable, Sequence
 
 import pyarrow as pa
 
+from crawler.storage.schema import TABLES
 from crawler.stories import StoryConfig, StoryIndex
 
 ENTITY_LABELS = ("PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW")
@@ -29,19 +29,7 @@ _URL = re.compile(r"https?://[^\s<>\"')\]]+")
 _CACHE: dict[str, tuple[int, StoryIndex]] = {}  # database file -> (generation it wrote, its index)
 _ENCODER: list = []  # the StoryEncoder, loaded on first use
 
-_ARROW = {
-    "story_centroids": pa.schema([("story_id", pa.int64()), ("first_seen", pa.float64()), ("last_seen", pa.float64()),
-                                  ("n_docs", pa.int32()), ("terms", pa.list_(pa.string())),
-                                  ("weights", pa.list_(pa.float32()))]),
-    "story_centroids_vectors": pa.schema([("story_id", pa.int64()), ("first_seen", pa.float64()),
-                                          ("last_seen", pa.float64()), ("n_docs", pa.int32()),
-                                          ("terms", pa.list_(pa.string())), ("weights", pa.list_(pa.float32())),
-                                          ("vector", pa.list_(pa.float32())), ("n_vector", pa.int32())]),
-    "story_docs": pa.schema([("doc_id", pa.string()), ("story_id", pa.int64()), ("published_at", pa.float64()),
-                             ("n_shingles", pa.int32()), ("minhash", pa.list_(pa.uint32())), ("url", pa.string())]),
-    "story_terms": pa.schema([("term", pa.string()), ("df", pa.int32())]),
-    "story_aliases": pa.schema([("merged_story_id", pa.int64()), ("into_story_id", pa.int64())]),
-}
+_ARROW = {name: TABLES[name].arrow() for name in ("story_centroids", "story_docs", "story_terms", "story_aliases")}
 STORY_COLUMNS = ("story_id", "title", "first_seen", "first_outlet", "first_url", "last_seen", "documents", "outlets",
                  "outlet_names", "languages", "favor", "against", "neutral", "scored", "mean_stance", "frames",
                  "spread_hours", "updated_at")
@@ -74,12 +62,6 @@ def _generation(con) -> tuple[int, tuple | None]:
     return (meta[4] if meta else 0), meta
 
 
-def _vectors(con) -> bool:
-    """Whether ``story_centroids`` keeps the stories' embedding sums (columns vector, n_vector)."""
-    return bool(con.execute("SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
-                            "AND table_name = 'story_centroids' AND column_name = 'vector'").fetchall()[0][0])
-
-
 def _embedding(ix: StoryIndex, doc: dict[str, Any]):
     """The document's sentence embedding when the settings use one, else None."""
     if ix.cfg.emb_weight <= 0:
@@ -96,12 +78,11 @@ def _load(con, meta) -> StoryIndex:
         return StoryIndex(_config())
     config = _config(json.loads(meta[3]))
     since = meta[2] - config.window_days * 86400.0
-    vector = ", vector, n_vector" if _vectors(con) else ""
     rows = {
         "story_meta": {"n_docs_seen": meta[0], "next_story_id": meta[1], "clock": meta[2]},
         "story_term": con.execute("SELECT term, df FROM story_terms").fetchall(),
         "story_alias": con.execute("SELECT merged_story_id, into_story_id FROM story_aliases").fetchall(),
-        "story": con.execute(f"SELECT story_id, first_seen, last_seen, n_docs, terms, weights{vector} FROM story_centroids "
+        "story": con.execute("SELECT story_id, first_seen, last_seen, n_docs, terms, weights, vector, n_vector FROM story_centroids "
                              "WHERE last_seen >= ?", [since]).fetchall(),
         "story_doc": con.execute("SELECT doc_id, story_id, published_at, n_shingles, minhash, url FROM story_docs "
                                  "WHERE published_at >= ?", [since]).fetchall(),
@@ -118,10 +99,10 @@ def _index(con) -> tuple[StoryIndex, int]:
     return cached[1], generation
 
 
-def _upsert(con, table: str, rows: Sequence[tuple], schema_name: str | None = None) -> None:
+def _upsert(con, table: str, rows: Sequence[tuple]) -> None:
     if not rows:
         return
-    schema = _ARROW[schema_name or table]
+    schema = _ARROW[table]
     con.register("story_rows", pa.Table.from_pylist([dict(zip(schema.names, r)) for r in rows], schema=schema))
     con.execute(f"INSERT OR REPLACE INTO {table} SELECT * FROM story_rows").fetchall()
     con.unregister("story_rows")
@@ -146,10 +127,7 @@ class _Changes:
         self.meta = changes["story_meta"]
 
     def write(self, con, generation: int) -> None:
-        if _vectors(con):
-            _upsert(con, "story_centroids", list(self.stories.values()), "story_centroids_vectors")
-        else:
-            _upsert(con, "story_centroids", list(self.stories.values()))
+        _upsert(con, "story_centroids", list(self.stories.values()))
         _upsert(con, "story_docs", self.docs)
         _upsert(con, "story_terms", list(self.terms.items()))
         _upsert(con, "story_aliases", self.aliases)

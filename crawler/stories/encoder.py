@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from crawler.nlp.onnx_stance import load_tokenizer, pad
+from crawler.nlp.onnx_stance import load_tokenizer, pad, session
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "nlp" / "models" / "story-encoder"
 
@@ -28,8 +28,6 @@ class StoryEncoder:
 
     def __init__(self, model_dir: str | Path = MODEL_DIR, threads: int = 1, batch_size: int = 16,
                  max_length: int | None = None):
-        import onnxruntime as ort
-
         model_dir = Path(model_dir)
         self.config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
         self.max_length = int(max_length or self.config["max_length"])
@@ -37,11 +35,7 @@ class StoryEncoder:
         self.batch_size = batch_size
         self.tokenizer = load_tokenizer(model_dir / "tokenizer.json")
         self.tokenizer.enable_truncation(self.max_length)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        self.session = session(model_dir / "model.onnx", threads)
 
     def embed(self, docs: Sequence[tuple[str, str]]) -> np.ndarray:
         """(n, dim) unit vectors of (title, text) pairs."""
