@@ -253,6 +253,8 @@ def main() -> None:
         batches.stories = CheapStories
     total = args.documents
     at = sorted(set(args.at or [n for n in (100_000, 500_000) if n < total] + [total]))
+    if args.dir:
+        Path(args.dir).mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="scale-", dir=args.dir))
     db = Database(work / "scale.duckdb", keep_open=True)
     corpus = Corpus(total)

@@ -324,8 +324,9 @@ def manifest_sources(topic: Path) -> list[str]:
 
 def test_distributed_a_lease_waits_for_every_item_of_its_callback_and_errback(tmp_path):
     """A lease is released once the output is handled and the last of its items is done, not at the first
-    item; a failed download's errback output carries it the same way; a failure with nothing to give
-    releases it at once (on a real redis-server: the lease is the in-flight hash's field)."""
+    item; a failed download's errback output (an iterable or a single item) carries it the same way; a
+    failure with nothing to give, or without an errback of the spider's, releases it at once; a stray done
+    never releases twice (on a real redis-server: the lease is the in-flight hash's field)."""
     from scrapy import Request
     from twisted.python.failure import Failure
 
@@ -366,9 +367,24 @@ def test_distributed_a_lease_waits_for_every_item_of_its_callback_and_errback(tm
         carried = leased("3")
         assert CarryingErrback(lambda failure: None, carried)(Failure(ConnectionRefusedError())) is None
         assert not held("3")
-        carried = leased("4")
-        carried.unused()  # an HTTP error and no errback
+
+        carried, failure = leased("4"), Failure(ConnectionRefusedError())
+        assert CarryingErrback(None, carried)(failure) is failure  # no errback: Scrapy handles the failure as before
         assert not held("4")
+
+        carried, single = leased("5"), Document(url="https://a.example/single", source="s", source_kind="feed")
+        assert list(CarryingErrback(lambda failure: single, carried)(failure)) == [single]  # not an iterable
+        assert held("5")
+        item_done(single)
+        assert not held("5")
+
+        carried = leased("6")
+        carried.hold()
+        carried.done()
+        client.hset("inflight", "6", b"requeued")  # the same token filed again: a second done must not release it
+        carried.done()
+        carried.unused()
+        assert held("6") and carried.holds == 0
 
 
 def test_distributed_messages_restore_timestamps_lists_and_bytes_from_the_schema():

@@ -24,11 +24,12 @@ import threading
 
 import redis
 from scrapy import Request, signals
-from twisted.python.failure import Failure
+from scrapy.utils.misc import arg_to_iter
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import task
+from twisted.python.failure import Failure
 
 from crawler.compat import wake_engine
 from crawler.distributed.keys import Keys
@@ -84,7 +85,7 @@ class Carried:
 
     def __init__(self, server: redis.Redis, lease: tuple[str, str]):
         self.server, self.lease = server, lease
-        self.holds, self.started = 0, False
+        self.holds, self.started, self.released = 0, False, False
         self._lock = threading.Lock()
 
     def hold(self) -> None:
@@ -94,8 +95,12 @@ class Carried:
 
     def done(self) -> None:
         with self._lock:
+            if self.holds <= 0:  # a done without its hold: a bug, but never a second release
+                logger.warning("lease %s: done() without a hold", self.lease)
+                return
             self.holds -= 1
-            last = self.holds == 0
+            last = self.holds == 0 and not self.released
+            self.released = self.released or last
         if last:
             release(self.server, [self.lease])
 
@@ -115,7 +120,10 @@ class Carried:
 
     def unused(self) -> None:
         """Nothing of the request's was ever handled (a failure without an errback): release it now."""
-        if not self.started:
+        with self._lock:
+            first = not self.started and not self.released
+            self.released = self.released or first
+        if first:
             release(self.server, [self.lease])
 
 
@@ -128,12 +136,18 @@ def item_done(item) -> None:
 
 
 class CarryingErrback:
-    """A leased request's errback: the output it gives carries the lease as a callback's does."""
+    """A leased request's errback: the output it gives carries the lease as a callback's does. Every leased
+    request gets one: with no errback of the spider's (``errback`` None) it releases the lease and gives the
+    failure back, which Scrapy then handles as a failure without an errback (a download error, or an
+    ``IgnoreRequest`` a downloader middleware raised on the response, such as a 304)."""
 
     def __init__(self, errback, carried: Carried):
         self.errback, self.carried = errback, carried
 
     def __call__(self, failure):
+        if self.errback is None:
+            self.carried.unused()
+            return failure
         self.carried.hold()
         try:
             output = self.errback(failure)
@@ -143,12 +157,23 @@ class CarryingErrback:
         if output is None or isinstance(output, Failure):
             self.carried.done()
             return output
-        return _carrying(output, self.carried)
+        if hasattr(output, "__aiter__"):
+            return _carrying_async(output, self.carried)
+        return _carrying(arg_to_iter(output), self.carried)
 
 
 def _carrying(output, carried: Carried):
     try:
         for result in output:
+            carried.take(result)
+            yield result
+    finally:
+        carried.done()
+
+
+async def _carrying_async(output, carried: Carried):
+    try:
+        async for result in output:
             carried.take(result)
             yield result
     finally:
@@ -172,8 +197,7 @@ class LeasedQueue(PriorityQueue):
         request = self._decode_request(data)
         lease = (self.inflight, token.decode() if isinstance(token, bytes) else str(token))
         carried = request.meta[LEASE] = Carried(self.server, lease)
-        if request.errback is not None:
-            request.errback = CarryingErrback(request.errback, carried)
+        request.errback = CarryingErrback(request.errback, carried)
         _HELD.add(lease)
         return request
 
@@ -327,25 +351,6 @@ class LeaseSpiderMiddleware:
         finally:
             carried.done()
 
-    def process_spider_exception(self, response, exception):
-        if (carried := response.request.meta.get(LEASE)) is not None:
-            carried.unused()  # an HTTP error status and no errback: nothing came of it
-
     def item_done(self, item, **kwargs) -> None:
         item_done(item)
 
-
-class LeaseDownloaderMiddleware:
-    """Releases the lease of a request whose download failed for good and which has no errback to give
-    anything (last of the chain: a retry middleware before it replaces the request instead)."""
-
-    def __init__(self, crawler):
-        self.server = client(crawler.settings)
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    def process_exception(self, request, exception):
-        if (carried := request.meta.get(LEASE)) is not None and request.errback is None:
-            carried.unused()

@@ -60,9 +60,6 @@ def worker_settings(settings) -> None:
     settings.set("ITEM_PIPELINES", pipelines, priority="cmdline")
     settings.set("SPIDER_MIDDLEWARES", {**settings.getdict("SPIDER_MIDDLEWARES"),
                                         "crawler.distributed.frontier.LeaseSpiderMiddleware": 5}, priority="cmdline")
-    settings.set("DOWNLOADER_MIDDLEWARES", {**settings.getdict("DOWNLOADER_MIDDLEWARES"),
-                                            "crawler.distributed.frontier.LeaseDownloaderMiddleware": 1},
-                 priority="cmdline")
     settings.set("EXTENSIONS", {**settings.getdict("EXTENSIONS"),
                                 "crawler.distributed.worker.Presence": 50}, priority="cmdline")
 
