@@ -9,7 +9,8 @@ in batches of ``STORE_BATCH_SIZE``, as the store stage writes them. Story cluste
 the storage figures, so by default each document gets a story id by a cheap rule instead (a wire copy
 shares its original's) and ``stories.update`` is skipped; ``--with-stories`` runs the real clustering. At each
 checkpoint (100k, 500k, 1M by default) the script prints the write rate over the last interval
-(documents/s and rows/s per table), the file size per million documents, ``SELECT * FROM timeline`` and
+(documents/s and rows/s per table, and documents per CPU second of the process, its threads summed: on a
+shared machine other work lengthens the wall time, not much the CPU time), the file size per million documents, ``SELECT * FROM timeline`` and
 ``frame_timeline`` in-process, ``seedtrack sql`` through the CLI (beside ``seedtrack --help`` alone),
 ``seedtrack export documents`` to CSV and Parquet (time and peak memory of the subprocess, /usr/bin/time
 -v) and ``seedtrack status``'s peak memory; then ratios between checkpoints and an estimate at 10M.
@@ -262,29 +263,33 @@ def main() -> None:
           f"{'on' if args.with_stories else 'off'}, file {db.path}")
     results: list[tuple[int, dict[str, float]]] = []
     written, mark, mark_rows, rows_total = 0, time.perf_counter(), dict.fromkeys(TABLES, 0), dict.fromkeys(TABLES, 0)
-    write_seconds = 0.0
+    write_seconds = cpu_seconds = 0.0
     for checkpoint in at:
-        interval_start, interval_docs = write_seconds, written
+        interval_start, interval_cpu, interval_docs = write_seconds, cpu_seconds, written
         if profile:
             profile.reset()
         while written < checkpoint:
             n = min(args.batch, checkpoint - written)
             rows = corpus.batch(written, n)
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             db.store(**rows)
             write_seconds += time.perf_counter() - start
+            cpu_seconds += time.process_time() - cpu
             for table in TABLES:
                 rows_total[table] += len(rows["aliases" if table == "url_aliases" else table])
             written += n
         seconds = write_seconds - interval_start
-        m = {"docs_per_s": (written - interval_docs) / seconds}
+        m = {"docs_per_s": (written - interval_docs) / seconds,
+             "docs_per_cpu_s": (written - interval_docs) / (cpu_seconds - interval_cpu)}
         for table in TABLES:
             m[f"{table}_rows_per_s"] = (rows_total[table] - mark_rows[table]) / seconds
         mark_rows = dict(rows_total)
         print(f"\nat {written:,} documents (interval {interval_docs:,}-{written:,}: {seconds:.0f} s of writing)")
         print(f"  write: {m['docs_per_s']:,.0f} documents/s; rows/s: " +
               ", ".join(f"{t} {m[f'{t}_rows_per_s']:,.0f}" for t in TABLES) +
-              f"; this process's peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+              f"; {m['docs_per_cpu_s']:,.0f} documents per CPU second (all threads: what a busy machine's other "
+              f"work does not inflate); this process's peak memory "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
         if profile:
             profile.report(-(-(written - interval_docs) // args.batch), seconds)
         if args.only_write:
@@ -305,11 +310,13 @@ def main() -> None:
     db.release()
     if len(results) > 1 and args.only_write:
         (n0, first), (n1, last) = results[0], results[-1]
-        print(f"\nratio {n1:,} / {n0:,} documents: write rate {last['docs_per_s'] / first['docs_per_s']:.2f}x")
+        print(f"\nratio {n1:,} / {n0:,} documents: write rate {last['docs_per_s'] / first['docs_per_s']:.2f}x, "
+              f"per CPU second {last['docs_per_cpu_s'] / first['docs_per_cpu_s']:.2f}x")
     elif len(results) > 1:
         (n0, first), (n1, last) = results[0], results[-1]
         print(f"\nratios {n1:,} / {n0:,} documents:")
-        for key, label in (("docs_per_s", "write rate"), ("size_mb_per_million", "MB per million"),
+        for key, label in (("docs_per_s", "write rate"), ("docs_per_cpu_s", "documents per CPU second"),
+                           ("size_mb_per_million", "MB per million"),
                            ("timeline_s", "timeline"), ("frame_timeline_s", "frame_timeline"),
                            ("export_csv_s", "export csv time"), ("export_csv_mb", "export csv memory"),
                            ("export_parquet_mb", "export parquet memory"), ("status_mb", "status memory")):
