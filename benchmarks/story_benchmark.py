@@ -6,7 +6,8 @@ two similar incidents per topic as hard negatives) has no dates, so every docume
 by topic, fixed: the odd topics are the dev split (22 topics, where every setting was chosen: the StoryIndex's
 defaults in crawler/stories/config.py and the baseline's stopping threshold ``t``), the even topics the test
 split (21 topics), reported once, the baseline beside it with the ``t`` that was best on dev. ``--grid`` prints
-the dev figures of the settings that were compared. The StoryIndex (the crawl's default settings) is
+the dev figures of the settings that were compared; every split also shows the settings before the year and entity
+penalties (``BEFORE``: cosine 0.33, no penalties) beside the current ones. The StoryIndex (the crawl's default settings) is
 incremental, so it is fed in 3 fixed shuffles and the mean (and the worst) is printed; entities come from the
 crawl's spaCy model (``--entities heuristic``: capitalised words) and the IDF is warmed with PerSenT's news
 articles when ``../shared/realdata/persent`` is there, as a crawl's IDF is by the documents it already stored.
@@ -227,7 +228,9 @@ ROW = ("pair_p", "pair_r", "pair_f", "b3_p", "b3_r", "b3_f", "n_clusters")
 HEADER = ("| method | pair P | pair R | pair F1 | B3 P | B3 R | B3 F1 | stories | near-duplicate pairs kept |\n"
           "|---|---|---|---|---|---|---|---|---|")
 BASELINE_T = (0.2, 0.225, 0.25, 0.275, 0.3)
-PREVIOUS = {"lead_boost": 1.3, "min_shared": 3, "cos_threshold": 0.30}  # the defaults before the dev split (pair F1 0.819 on all topics)
+NO_PENALTY = {"year_penalty": 0.0, "ent_penalty": 0.0}
+PREVIOUS = {"lead_boost": 1.3, "min_shared": 3, "cos_threshold": 0.30, **NO_PENALTY}  # the defaults before the dev split (pair F1 0.819 on all topics)
+BEFORE = {"cos_threshold": 0.33, **NO_PENALTY}  # the defaults before the year and entity penalties
 # settings compared on the dev split (--grid); the defaults are the best pair F1 among them
 _P = PREVIOUS
 GRID = ({}, PREVIOUS, {**_P, "cos_threshold": 0.35}, {**_P, "cos_threshold": 0.4}, {**_P, "merge": True},
@@ -237,14 +240,24 @@ GRID = ({}, PREVIOUS, {**_P, "cos_threshold": 0.35}, {**_P, "cos_threshold": 0.4
         {**_P, "lead_boost": 2.0, "lead_tokens": 30}, {**_P, "lead_boost": 2.0, "min_shared": 5},
         {**_P, "lead_boost": 2.0, "min_shared": 6}, {**_P, "lead_boost": 2.0, "min_shared": 6, "rare_df_frac": 0.05},
         {**_P, "lead_boost": 2.0, "min_shared": 6, "centroid_terms": 100},
-        {**_P, "lead_boost": 2.0, "min_shared": 6, "cos_threshold": 0.32}, {**_P, "lead_boost": 3.0, "cos_threshold": 0.33})
+        {**_P, "lead_boost": 2.0, "min_shared": 6, "cos_threshold": 0.32}, {**_P, "lead_boost": 3.0, "cos_threshold": 0.33},
+        BEFORE, {"cos_threshold": 0.30, **NO_PENALTY}) + tuple(
+    {"cos_threshold": t, "year_penalty": y, "ent_penalty": 0.0} for y in (0.05, 0.1, 0.13, 0.2) for t in (0.28, 0.30, 0.33)
+) + tuple({"cos_threshold": t, "ent_penalty": p, "ent_top": k} for k in (1, 3, 5) for p in (0.05, 0.1, 0.15)
+          for t in (0.28, 0.30)) + (
+    {"ent_penalty": 0.07}, {"cos_threshold": 0.31}, {"cos_threshold": 0.33}, {"min_shared": 6}, {"merge": True},
+    {"score": "average", "cos_threshold": 0.25})
 
 
 # embedding settings compared on the dev topics the encoder was not trained on (--grid)
-EMB_GRID = tuple({"emb_weight": w, "emb_threshold": t, **x} for x in ({}, {"min_shared": 3})
+EMB_GRID = tuple({"emb_weight": w, "emb_threshold": t, **NO_PENALTY, **x} for x in ({}, {"min_shared": 3})
                  for w, ts in ((0.7, (0.69, 0.72, 0.75)), (0.8, (0.72, 0.76)), (0.9, (0.78, 0.8, 0.82)),
                                (1.0, (0.84, 0.86))) for t in ts) + (
-    {**EMBEDDINGS, "score": "average", "emb_threshold": 0.76}, {**EMBEDDINGS, "merge": True})
+    {**EMBEDDINGS, **NO_PENALTY, "score": "average", "emb_threshold": 0.76},
+    {**EMBEDDINGS, **NO_PENALTY, "merge": True}) + tuple(
+    {**EMBEDDINGS, "year_penalty": y, "emb_threshold": t} for y in (0.03, 0.04, 0.06, 0.08, 0.1) for t in (0.76, 0.78)
+) + tuple({**EMBEDDINGS, "ent_penalty": p, "emb_threshold": t} for p in (0.02, 0.04, 0.06) for t in (0.76, 0.78))
+EMB_BEFORE = {**EMBEDDINGS, **BEFORE}  # the embedding settings before the year penalty
 
 
 def row(name, m, worst=None):
@@ -294,6 +307,8 @@ def ecb_figures(args):
     best_t = max(base, key=lambda t: base[t]["pair_f"])
     mean, worst, _ = index_figures(dev, ents, bg, dups, StoryConfig(**PREVIOUS))
     print(row(f"StoryIndex, previous defaults {PREVIOUS}", mean, worst))
+    mean, worst, _ = index_figures(dev, ents, bg, dups, StoryConfig(**BEFORE))
+    print(row(f"StoryIndex, the defaults before the year and entity penalties {BEFORE}", mean, worst))
     mean, worst, _ = index_figures(dev, ents, bg, dups, terms)
     print(row("StoryIndex (crawl defaults, terms only), mean of 3 orders (worst)", mean, worst))
     if embs:
@@ -309,6 +324,8 @@ def ecb_figures(args):
         print(row(f"TF-IDF average-link baseline, t={best_t}", baseline_figures(held, best_t, dups)))
         mean, worst, _ = index_figures(held, ents, bg, dups, terms)
         print(row("StoryIndex, terms only", mean, worst))
+        mean, worst, _ = index_figures(held, ents, bg, dups, StoryConfig(**EMB_BEFORE), embs)
+        print(row(f"StoryIndex + embeddings before the year penalty {EMB_BEFORE}", mean, worst))
         mean, worst, _ = index_figures(held, ents, bg, dups, emb, embs)
         print(row(f"StoryIndex + embeddings {EMBEDDINGS}, mean of 3 orders (worst)", mean, worst))
         if args.grid:
@@ -318,9 +335,13 @@ def ecb_figures(args):
     print(f"\n### test split (even topics: {len(test)} documents, {len(set(d['cluster'] for d in test))} clusters): "
           f"reported once, nothing chosen here\n\n{HEADER}")
     print(row(f"TF-IDF average-link baseline, t={best_t} (best on dev)", baseline_figures(test, best_t, dups)))
+    mean, worst, _ = index_figures(test, ents, bg, dups, StoryConfig(**BEFORE))
+    print(row(f"StoryIndex, the defaults before the year and entity penalties {BEFORE}", mean, worst))
     mean, worst, ms = index_figures(test, ents, bg, dups, terms)
     print(row("StoryIndex (crawl defaults, terms only), mean of 3 orders (worst)", mean, worst))
     if embs:
+        mean, worst, _ = index_figures(test, ents, bg, dups, StoryConfig(**EMB_BEFORE), embs)
+        print(row(f"StoryIndex + embeddings before the year penalty {EMB_BEFORE}", mean, worst))
         mean, worst, ms_emb = index_figures(test, ents, bg, dups, emb, embs)
         print(row(f"StoryIndex + embeddings {EMBEDDINGS}, mean of 3 orders (worst)", mean, worst))
         print(f"\nStoryIndex.add: {ms:.2f} ms a document, {ms_emb:.2f} with embeddings (+ {emb_ms:.1f} ms to embed)\n")

@@ -169,6 +169,27 @@ def test_story_index_window_and_state_rows():
     assert again.add("d", text + " More.", "Studios", "2026-04-20T12:00:00Z") == ix.story_of("c")
 
 
+def test_year_and_entity_penalties_keep_the_same_kind_of_event_apart():
+    """Two injured-reserve moves of one team years apart with other players (ECB+'s hard negatives): without the
+    penalties the second joins the first (term score 0.34 against 0.30); either penalty alone (other years, the
+    document's heaviest entities missing from the story) keeps it apart; another write-up of the first still joins."""
+    first = ("The New Orleans Saints placed running back Reggie Bush on injured reserve on Wednesday, ending his season "
+             "with a sprained knee; coach Sean Payton said the team would miss him in the last two games of the 2008 "
+             "season.")
+    other = ("Pierre Thomas, the Saints' running back, went on injured reserve Wednesday with an ankle injury that ends "
+             "his 2011 season. New Orleans signed Joique Bell from the Eagles practice squad to take his place before "
+             "the playoffs.")
+    again = ("Reggie Bush was put on injured reserve by the New Orleans Saints on Wednesday with a sprained knee, ending "
+             "his 2008 season; coach Sean Payton said the running back would miss the last two games.")
+    for cfg, apart in ((StoryConfig(year_penalty=0.0, ent_penalty=0.0), False), (StoryConfig(ent_penalty=0.0), True),
+                       (StoryConfig(year_penalty=0.0), True), (StoryConfig(), True)):
+        ix = StoryIndex(cfg)
+        a = ix.add("a", first, "", 0, entities=["New Orleans Saints", "Reggie Bush", "Sean Payton"])
+        b = ix.add("b", other, "", 0, entities=["Pierre Thomas", "Saints", "New Orleans", "Joique Bell", "Eagles"])
+        assert (b != a) == apart, cfg
+        assert ix.add("c", again, "", 0, entities=["Reggie Bush", "New Orleans Saints", "Sean Payton"]) == a, cfg
+
+
 WIRE = ("Hollywood studios sued ByteDance over Seedance 2.0 in Los Angeles on Tuesday, saying the video model copies "
         "scenes from 1,200 films; the company said it would defend itself in court against the claims.")
 REWRITE = ("ByteDance was sued in Los Angeles on Tuesday by Hollywood studios, who say its Seedance 2.0 video model "

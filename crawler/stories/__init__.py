@@ -31,8 +31,13 @@ restricted to a time window, so its cost does not grow with the database.
    window.  The ``max_candidates`` stories with most hits are scored by cosine
    to the story *centroid* (sum of the members' unit tf-idf vectors, kept
    IDF-free and re-weighted by the current IDF when compared, truncated to
-   ``centroid_terms`` terms).  The document joins the best story if
-   cosine >= ``cos_threshold`` (0.33) **and** they share >= ``min_shared`` (5)
+   ``centroid_terms`` terms).  Two penalties for the same kind of event
+   elsewhere (another incident, other participants) come off the score:
+   ``year_penalty`` (0.1) when the document and the centroid both name years
+   (1950-2029) and share none, and ``ent_penalty`` (0.1) x the share of the
+   document's ``ent_top`` (3) heaviest entity terms that a centroid with entity
+   terms lacks.  The document joins the best story if the score >=
+   ``cos_threshold`` (0.30) **and** they share >= ``min_shared`` (5)
    rare terms (df <= max(``rare_df_min``, ``rare_df_frac`` * N)); otherwise it
    starts a new story.  Centroid scoring (average-link like) instead of
    nearest member (single link) avoids chaining.  Options measured and left
@@ -44,8 +49,9 @@ restricted to a time window, so its cost does not grow with the database.
    (``crawler.stories.encoder``) and each story keeps the sum of its members'
    (``vec``, ``n_vec``): when both sides have one, the score is
    ``(1 - emb_weight) * cosine + emb_weight * embedding cosine`` against
-   ``emb_threshold`` (the rare-term rule still applies); a story without one
-   is scored by its terms alone.
+   ``emb_threshold`` (the rare-term rule and the year penalty, 0.06 there,
+   still apply; no entity penalty); a story without one is scored by its
+   terms alone.
 
 3. **Posts that only link to an article** join its story by URL:
    ``add_post(post_id, urls)`` (canonicalised URL lookup, no text processing;

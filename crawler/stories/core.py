@@ -23,6 +23,7 @@ class StoryIndexCore:
         self.terms: list[str] = []
         self.df = np.zeros(1024, np.int32)
         self.is_ent = np.zeros(1024, bool)
+        self.is_year = np.zeros(1024, bool)     # terms that are years (1950-2029), for year_penalty
         self.n_seen = 0
         self.next_sid = 1
         self.clock = 0.0                      # newest published_at seen
@@ -52,9 +53,12 @@ class StoryIndexCore:
             if i >= len(self.df):
                 self.df = np.concatenate([self.df, np.zeros(len(self.df), np.int32)])
                 self.is_ent = np.concatenate([self.is_ent, np.zeros(len(self.is_ent), bool)])
+                self.is_year = np.concatenate([self.is_year, np.zeros(len(self.is_year), bool)])
                 self._q = np.concatenate([self._q, np.zeros(len(self._q), np.float32)])
             if term[:1] == "@":
                 self.is_ent[i] = True
+            elif len(term) == 4 and term.isdigit() and "1950" <= term <= "2029":
+                self.is_year[i] = True
         return i
 
     def seed_idf(self, texts):

@@ -51,6 +51,7 @@ class MatchingMixin:
             hits = self._candidates(top, t, exclude=sid)
             rare_df = max(cfg.rare_df_min, cfg.rare_df_frac * self.n_seen)
             best, best_s = None, -1.0
+            top_ent = self._top_entities(st.ids, a)
             for osid, _ in hits.most_common(cfg.max_candidates):
                 o = self.stories[osid]
                 common, ia, ib = np.intersect1d(st.ids, o.ids, assume_unique=True, return_indices=True)
@@ -63,6 +64,10 @@ class MatchingMixin:
                 else:
                     sc = dot / (st.n_docs * o.n_docs)
                 sc, floor = self._mix(sc, self._emb_score(st.vec, st.n_vec, o))
+                if sc is not None and cfg.year_penalty > 0 and self._years_differ(st.ids, o.ids, common):
+                    sc -= cfg.year_penalty
+                if sc is not None and top_ent is not None:
+                    sc -= cfg.ent_penalty * self._missing(top_ent, o.ids)
                 if sc is None or sc < floor or sc <= best_s or dot / (st.n_docs * o.n_docs) < cfg.avg_min:
                     continue
                 if cfg.min_shared and int(np.count_nonzero(self.df[common] <= rare_df)) < cfg.min_shared:
@@ -118,6 +123,26 @@ class MatchingMixin:
             return dot / n if n > 0 else None
         return dot / (n_vec * st.n_vec)
 
+    def _years_differ(self, a_ids, b_ids, common) -> bool:
+        """Both term sets name years (1950-2029) and share none of them."""
+        return bool(self.is_year[a_ids].any() and self.is_year[b_ids].any() and not self.is_year[common].any())
+
+    def _top_entities(self, ids, weights):
+        """The ``ent_top`` heaviest entity terms of a vector (None when ``ent_penalty`` is off or it has none)."""
+        if self.cfg.ent_penalty <= 0:
+            return None
+        m = self.is_ent[ids]
+        if not m.any():
+            return None
+        return ids[m][np.argsort(-weights[m])[:self.cfg.ent_top]]
+
+    def _missing(self, top_ent, story_ids) -> float:
+        """Share of top_ent missing from a story's (sorted) centroid terms; 0 when the story has no entity terms."""
+        if not self.is_ent[story_ids].any():
+            return 0.0
+        i = np.minimum(np.searchsorted(story_ids, top_ent), len(story_ids) - 1)
+        return float(np.count_nonzero(story_ids[i] != top_ent)) / len(top_ent)
+
     def _mix(self, term_score, emb_score):
         """(score, threshold) a story is chosen by: the term score against ``cos_threshold`` when either side
         has no embedding, else the mixed score against ``emb_threshold`` (None when ``emb_min`` refuses it)."""
@@ -143,6 +168,8 @@ class MatchingMixin:
         rare_df = max(cfg.rare_df_min, cfg.rare_df_frac * self.n_seen)
         q_ent = self.is_ent[ids]
         qe_norm = float(np.linalg.norm(q[q_ent]))
+        q_years = bool(self.is_year[ids].any())
+        top_ent = self._top_entities(ids, q)
         scratch = self._q
         scratch[ids] = q
         best, best_cos = None, -1.0
@@ -157,6 +184,12 @@ class MatchingMixin:
                 dot = float(qv @ c)
                 cos = dot / (cn if cfg.score == "centroid" else st.n_docs)
                 cos, floor = self._mix(cos, self._emb_score(emb, 1, st))
+                if cos is not None and cfg.year_penalty > 0 and q_years:
+                    y = self.is_year[st.ids]
+                    if y.any() and not bool((qv[y] > 0).any()):
+                        cos -= cfg.year_penalty       # both name years, none shared
+                if cos is not None and top_ent is not None:
+                    cos -= cfg.ent_penalty * self._missing(top_ent, st.ids)
                 if cos is None or cos <= best_cos or cos < floor or dot / st.n_docs < cfg.avg_min:
                     continue
                 if cfg.ent_min_cos > 0 and qe_norm > 0:

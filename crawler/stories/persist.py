@@ -72,6 +72,7 @@ class RowsMixin:
         terms = rows.get("story_term", [])
         ix.df = np.zeros(max(1024, 2 * len(terms)), np.int32)
         ix.is_ent = np.zeros(len(ix.df), bool)
+        ix.is_year = np.zeros(len(ix.df), bool)
         ix._q = np.zeros(len(ix.df), np.float32)
         for w, df in terms:
             ix.df[ix._tid(w)] = df
