@@ -268,3 +268,14 @@ def test_spikes_view_rules(tmp_path):
     assert "posts:volume:2026-03-01T22:00" in ids
     shift = next(r for r in found if r[0] == "news:stance_shift:2026-03-21")
     assert shift[2] == 1.0 and shift[3] == 0.0 and shift[4] == 1.0
+
+
+def test_a_database_clustered_before_a_setting_existed_goes_on_without_it():
+    """A stored config written before the year and entity penalties keeps clustering as it was built (both
+    off); a stored config that names them, and no stored config at all, keep their values or the defaults."""
+    from crawler.storage.stories import _config
+
+    old = _config({"cos_threshold": 0.33, "emb_weight": 0.9})
+    assert (old.year_penalty, old.ent_penalty, old.cos_threshold, old.emb_weight) == (0.0, 0.0, 0.33, 0.9)
+    assert _config({"year_penalty": 0.06}).year_penalty == 0.06
+    assert _config().year_penalty == StoryConfig().year_penalty > 0

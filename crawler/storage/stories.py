@@ -42,9 +42,18 @@ STORY_ARROW = pa.schema([
     ("updated_at", pa.timestamp("us"))])
 
 
+# Settings added after a database may have stored its config, with the value that leaves them out: a
+# database clustered before them goes on as it was built until ``seedtrack restory``.
+_ADDED_OFF = {"year_penalty": 0.0, "ent_penalty": 0.0}
+
+
 def _config(stored: dict | None = None) -> StoryConfig:
+    """The StoryConfig of a database's stored settings (None: the defaults)."""
     known = {f.name for f in dataclasses.fields(StoryConfig)}
-    return StoryConfig(**{k: v for k, v in (stored or {}).items() if k in known})
+    settings = {k: v for k, v in (stored or {}).items() if k in known}
+    if stored is not None:
+        settings = {**_ADDED_OFF, **settings}
+    return StoryConfig(**settings)
 
 
 def uses_embeddings(con) -> bool:
