@@ -412,6 +412,19 @@ def warm_up_runner(pipeline, texts: list[str]) -> float:
     return time.perf_counter() - started
 
 
+def worker_peak_mb(runner) -> float | None:
+    """The peak resident memory (VmHWM) of the runner's worker process, in MB; None where /proc cannot tell."""
+    processes = getattr(runner._executor, "_processes", None) or {}
+    peaks = []
+    for pid in processes:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        peaks += [int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:")]
+    return max(peaks, default=None)
+
+
 def time_store(pipeline, items: list) -> float:
     async def run() -> float:
         started = time.perf_counter()
@@ -499,6 +512,9 @@ def stage_benchmark(site: Path, manifest: dict, base_url: str, work: Path, nlp_s
         analysed = nlp_crawler.stats.get_value("nlp/analysed", 0)
         report(f"nlp (NLP_WORKERS={workers})", seconds, len(sample), analysed,
                f"(analysed; model loading {load:.1f} s excluded)")
+        if workers and (peak := worker_peak_mb(nlp_stage.runner)):
+            print(f"  NLP worker process: peak resident memory {peak:,.0f} MB (models loaded, after {len(sample)} texts)")
+            record("NLP worker peak resident memory", peak, "MB", 0)
         nlp_stage.runner.close()
     if entities[0] != entities[1]:
         print("  WARNING: NLP_WORKERS=1 and NLP_WORKERS=0 found different entities")

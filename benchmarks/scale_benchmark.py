@@ -10,7 +10,9 @@ the storage figures, so by default each document gets a story id by a cheap rule
 shares its original's) and ``stories.update`` is skipped; ``--with-stories`` runs the real clustering. At each
 checkpoint (100k, 500k, 1M by default) the script prints the write rate over the last interval
 (documents/s and rows/s per table, and documents per CPU second of the process, its threads summed: on a
-shared machine other work lengthens the wall time, not much the CPU time), the file size per million documents, ``SELECT * FROM timeline`` and
+shared machine other work lengthens the wall time, not much the CPU time; and the speed of a fixed reference
+write timed every 25 batches, by which the write rate is also given at the first interval's machine speed: two
+vCPUs may be one core's two threads, and work on one slows every statement on the other), the file size per million documents, ``SELECT * FROM timeline`` and
 ``frame_timeline`` in-process, ``seedtrack sql`` through the CLI (beside ``seedtrack --help`` alone),
 ``seedtrack export documents`` to CSV and Parquet (time and peak memory of the subprocess, /usr/bin/time
 -v) and ``seedtrack status``'s peak memory; then ratios between checkpoints and an estimate at 10M.
@@ -39,6 +41,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from crawler.settings import STORE_BATCH_SIZE
 from crawler.storage import Database, queries
@@ -97,6 +100,45 @@ class Profile:
                 "(commit and checkpoints)": store_seconds - self.inner}
         for name, seconds in sorted({**self.seconds, **rest}.items(), key=lambda kv: -kv[1])[:16]:
             print(f"    {seconds / batches * 1000:7.2f} ms/batch  {name}")
+
+
+class Reference:
+    """The same small write, timed every ``EVERY`` batches: how fast the machine is over each interval
+    (2 shared vCPUs, perhaps one core's two threads: another process on the other one slows every statement
+    alike). A 200-row Arrow batch of the corpus's shape inserted into, and deleted from, an in-memory DuckDB
+    table holding 20,000 rows, plus the Python that builds it; its cost does not depend on the file."""
+
+    EVERY = 25
+
+    def __init__(self):
+        import duckdb
+
+        self.con = duckdb.connect()
+        self.con.execute("CREATE TABLE ref (id VARCHAR PRIMARY KEY, day DATE, source VARCHAR, text VARCHAR)")
+        self.con.execute("INSERT INTO ref SELECT 'r' || i, DATE '2026-01-01' + (i % 365)::INTEGER, 's' || (i % 9), "
+                         "repeat('word ', 600) FROM range(20000) t(i)")
+        self.seconds, self.calls = 0.0, 0
+
+    def run(self) -> None:
+        start = time.perf_counter()
+        rows = [{"id": f"x{i}", "day": START.date(), "source": f"s{i % 9}", "text": " ".join(["word"] * 600)}
+                for i in range(200)]
+        batch = pa.Table.from_pylist(rows)
+        self.con.register("refbatch", batch)
+        self.con.execute("INSERT INTO ref SELECT * FROM refbatch")
+        self.con.execute("SELECT source, count(*) FROM ref WHERE day = ? GROUP BY source", [START.date()]).fetchall()
+        self.con.execute("DELETE FROM ref WHERE id LIKE 'x%'")
+        self.con.unregister("refbatch")
+        self.seconds += time.perf_counter() - start
+        self.calls += 1
+
+    def take(self) -> float:
+        """Milliseconds per run since the last take (one run now if none)."""
+        if not self.calls:
+            self.run()
+        ms = self.seconds / max(1, self.calls) * 1000
+        self.seconds, self.calls = 0.0, 0
+        return ms
 
 
 class _Timed:
@@ -264,6 +306,7 @@ def main() -> None:
     results: list[tuple[int, dict[str, float]]] = []
     written, mark, mark_rows, rows_total = 0, time.perf_counter(), dict.fromkeys(TABLES, 0), dict.fromkeys(TABLES, 0)
     write_seconds = cpu_seconds = 0.0
+    reference, batch_no = Reference(), 0
     for checkpoint in at:
         interval_start, interval_cpu, interval_docs = write_seconds, cpu_seconds, written
         if profile:
@@ -275,12 +318,18 @@ def main() -> None:
             db.store(**rows)
             write_seconds += time.perf_counter() - start
             cpu_seconds += time.process_time() - cpu
+            batch_no += 1
+            if batch_no % Reference.EVERY == 0:
+                reference.run()
             for table in TABLES:
                 rows_total[table] += len(rows["aliases" if table == "url_aliases" else table])
             written += n
         seconds = write_seconds - interval_start
         m = {"docs_per_s": (written - interval_docs) / seconds,
-             "docs_per_cpu_s": (written - interval_docs) / (cpu_seconds - interval_cpu)}
+             "docs_per_cpu_s": (written - interval_docs) / (cpu_seconds - interval_cpu),
+             "reference_ms": reference.take()}
+        # the write rate at the first interval's machine speed: what the file's growth alone costs
+        m["docs_per_s_same_machine"] = m["docs_per_s"] * m["reference_ms"] / (results[0][1] if results else m)["reference_ms"]
         for table in TABLES:
             m[f"{table}_rows_per_s"] = (rows_total[table] - mark_rows[table]) / seconds
         mark_rows = dict(rows_total)
@@ -290,6 +339,8 @@ def main() -> None:
               f"; {m['docs_per_cpu_s']:,.0f} documents per CPU second (all threads: what a busy machine's other "
               f"work does not inflate); this process's peak memory "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+        print(f"  machine speed: the reference write took {m['reference_ms']:.1f} ms (every {Reference.EVERY} batches); "
+              f"the write rate at the first interval's speed: {m['docs_per_s_same_machine']:,.0f} documents/s")
         if profile:
             profile.report(-(-(written - interval_docs) // args.batch), seconds)
         if args.only_write:
@@ -311,11 +362,14 @@ def main() -> None:
     if len(results) > 1 and args.only_write:
         (n0, first), (n1, last) = results[0], results[-1]
         print(f"\nratio {n1:,} / {n0:,} documents: write rate {last['docs_per_s'] / first['docs_per_s']:.2f}x, "
-              f"per CPU second {last['docs_per_cpu_s'] / first['docs_per_cpu_s']:.2f}x")
+              f"per CPU second {last['docs_per_cpu_s'] / first['docs_per_cpu_s']:.2f}x, at the first interval's "
+              f"machine speed {last['docs_per_s_same_machine'] / first['docs_per_s_same_machine']:.2f}x")
     elif len(results) > 1:
         (n0, first), (n1, last) = results[0], results[-1]
         print(f"\nratios {n1:,} / {n0:,} documents:")
         for key, label in (("docs_per_s", "write rate"), ("docs_per_cpu_s", "documents per CPU second"),
+                           ("reference_ms", "reference write time (machine speed)"),
+                           ("docs_per_s_same_machine", "write rate at the first interval's machine speed"),
                            ("size_mb_per_million", "MB per million"),
                            ("timeline_s", "timeline"), ("frame_timeline_s", "frame_timeline"),
                            ("export_csv_s", "export csv time"), ("export_csv_mb", "export csv memory"),

@@ -34,7 +34,7 @@ restricted to a time window, so its cost does not grow with the database.
    ``centroid_terms`` terms).  Two penalties for the same kind of event
    elsewhere (another incident, other participants) come off the score:
    ``year_penalty`` (0.1) when the document and the centroid both name years
-   (1950-2029) and share none, and ``ent_penalty`` (0.1) x the share of the
+   (1950-2099) and share none, and ``ent_penalty`` (0.1) x the share of the
    document's ``ent_top`` (3) heaviest entity terms that a centroid with entity
    terms lacks.  The document joins the best story if the score >=
    ``cos_threshold`` (0.30) **and** they share >= ``min_shared`` (5)

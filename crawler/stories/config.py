@@ -24,7 +24,7 @@ class StoryConfig:
     ent_min_cos: float = 0.0        # cosine on the entity dimensions alone must reach this
     ent_heuristic: str = "auto"     # capitalised-token entities: "auto" = only when no entities are given
     year_penalty: float = 0.1       # subtracted from a story's score when the document and the story name years
-                                    # (1950-2029) and share none: the same kind of event in another year
+                                    # (1950-2099) and share none: the same kind of event in another year
     ent_penalty: float = 0.1        # subtracted x the share of the document's ent_top heaviest entity terms that the
     ent_top: int = 3                # story's centroid lacks (when it has entity terms): other participants
     num_boost: float = 1.2

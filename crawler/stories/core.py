@@ -23,7 +23,7 @@ class StoryIndexCore:
         self.terms: list[str] = []
         self.df = np.zeros(1024, np.int32)
         self.is_ent = np.zeros(1024, bool)
-        self.is_year = np.zeros(1024, bool)     # terms that are years (1950-2029), for year_penalty
+        self.is_year = np.zeros(1024, bool)     # terms that are years (1950-2099), for year_penalty
         self.n_seen = 0
         self.next_sid = 1
         self.clock = 0.0                      # newest published_at seen
@@ -57,7 +57,7 @@ class StoryIndexCore:
                 self._q = np.concatenate([self._q, np.zeros(len(self._q), np.float32)])
             if term[:1] == "@":
                 self.is_ent[i] = True
-            elif len(term) == 4 and term.isdigit() and "1950" <= term <= "2029":
+            elif len(term) == 4 and term.isdigit() and "1950" <= term <= "2099":
                 self.is_year[i] = True
         return i
 

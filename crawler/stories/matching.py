@@ -124,7 +124,7 @@ class MatchingMixin:
         return dot / (n_vec * st.n_vec)
 
     def _years_differ(self, a_ids, b_ids, common) -> bool:
-        """Both term sets name years (1950-2029) and share none of them."""
+        """Both term sets name years (1950-2099) and share none of them."""
         return bool(self.is_year[a_ids].any() and self.is_year[b_ids].any() and not self.is_year[common].any())
 
     def _top_entities(self, ids, weights):
