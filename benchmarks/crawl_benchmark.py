@@ -17,7 +17,8 @@ What it measures, in one run:
 3. Each pipeline stage alone, in this process, with a real Scrapy crawler object, over the same
    documents: the site's English article pages (on- and off-topic), built as the spiders build them.
    validate -> dedup -> extract -> relevance -> nlp -> store, each timed over its whole input. The NLP
-   stage runs over the first ``--nlp-sample`` English on-topic documents, with NLP_WORKERS=1 and 0.
+   stage runs over the first ``--nlp-sample`` English on-topic documents, with the default NLP_WORKERS
+   (crawler/settings.py, 2) and with 0 (a thread); the first is the one the floor reads.
 4. A bare ``nlp.pipe`` over the same texts: the full shipped pipeline with n_process=1 and 2, and the
    pipeline with the components the project disables (``crawler.nlp.tagger.DISABLED``) disabled, then
    the ratios of the NLP stage to each; floor: the stage keeps 40% of (b), full with n_process=2.
@@ -54,10 +55,12 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from crawler.settings import NLP_BATCH_SIZE
+from crawler.settings import NLP_WORKERS as WORKERS  # the crawl's default, the one the floor reads
+
 # The crawl settings of `seedtrack demo`, with quiet logs: no politeness delays against our own server.
 CRAWL_OVERRIDES = {"AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "LOG_LEVEL": "ERROR",
                    "FEED_MAX_ENTRIES": 100_000}  # the site's feeds list up to ~1,400 entries: reach every article
-NLP_BATCH_SIZE = 32
 STANCE_MODEL = os.environ.get("SEEDTRACK_BENCH_STANCE_MODEL", "onnx")  # NLP_STANCE_MODEL of every figure
 WARMUP_TEXTS = 8
 SERVER_START_TIMEOUT = 30.0
@@ -408,7 +411,9 @@ async def _drive_nlp(pipeline, items: list) -> float:
 def warm_up_runner(pipeline, texts: list[str]) -> float:
     """Start the NLP runner and load its model (timed, reported, excluded from the stage figure)."""
     started = time.perf_counter()
-    pipeline.runner.submit(texts[:WARMUP_TEXTS], ["en"] * len(texts[:WARMUP_TEXTS])).result()
+    warm = texts[:WARMUP_TEXTS]
+    for future in [pipeline.runner.submit(warm, ["en"] * len(warm)) for _ in range(max(1, pipeline.runner.workers))]:
+        future.result()  # submitted together: each worker process starts (they start when none is idle)
     return time.perf_counter() - started
 
 
@@ -502,7 +507,7 @@ def stage_benchmark(site: Path, manifest: dict, base_url: str, work: Path, nlp_s
         raise BenchmarkError("no English on-topic document with text reached the NLP stage")
     nlp_seconds: dict[int, float] = {}
     entities: dict[int, list] = {}
-    for workers in (1, 0):
+    for workers in (WORKERS, 0):
         nlp_crawler = get_crawler(settings_dict=stage_settings(db, NLP_WORKERS=workers))
         nlp_stage = NlpPipeline.from_crawler(nlp_crawler)
         load = warm_up_runner(nlp_stage, texts)
@@ -513,11 +518,12 @@ def stage_benchmark(site: Path, manifest: dict, base_url: str, work: Path, nlp_s
         report(f"nlp (NLP_WORKERS={workers})", seconds, len(sample), analysed,
                f"(analysed; model loading {load:.1f} s excluded)")
         if workers and (peak := worker_peak_mb(nlp_stage.runner)):
-            print(f"  NLP worker process: peak resident memory {peak:,.0f} MB (models loaded, after {len(sample)} texts)")
-            record("NLP worker peak resident memory", peak, "MB", 0)
+            print(f"  NLP worker process: peak resident memory {peak:,.0f} MB each, {workers} of them (models loaded, "
+                  f"after {len(sample)} texts)")
+            record("NLP worker peak resident memory (each)", peak, "MB", 0)
         nlp_stage.runner.close()
-    if entities[0] != entities[1]:
-        print("  WARNING: NLP_WORKERS=1 and NLP_WORKERS=0 found different entities")
+    if entities[0] != entities[WORKERS]:
+        print(f"  WARNING: NLP_WORKERS={WORKERS} and NLP_WORKERS=0 found different entities")
 
     store = StorePipeline.from_crawler(crawler)
     started = time.perf_counter()
@@ -527,7 +533,7 @@ def stage_benchmark(site: Path, manifest: dict, base_url: str, work: Path, nlp_s
     stored = crawler.stats.get_value("store/new", 0)
     report("store", seconds, len(items_r), stored + crawler.stats.get_value("store/filtered", 0),
            f"({stored} documents, {crawler.stats.get_value('store/batches', 0)} batches; migration {migrate:.2f} s excluded)")
-    n_entities = sum(len(e) for e in entities[1])
+    n_entities = sum(len(e) for e in entities[WORKERS])
     print(f"  NLP sample: {len(sample)} English on-topic texts, {words:,} words, {n_entities:,} entities tagged")
 
     print(f"  {describe_cpu(stage_cpu.stop(), 'this benchmark')}")
@@ -561,22 +567,22 @@ def stage_benchmark(site: Path, manifest: dict, base_url: str, work: Path, nlp_s
     print(f"  {describe_cpu(bare_cpu.stop(), 'this benchmark')}")
     print("\n  ratio NLP stage / bare nlp.pipe (docs/s over docs/s; above 1 means the stage is faster)")
     ratios = {}
-    for workers in (1, 0):
+    for workers in (WORKERS, 0):
         stage_rate = rate(len(sample), nlp_seconds[workers])
         for key, label in (("full_1", "full, n_process=1"), ("full_2", "full, n_process=2"),
                            ("same", "same components"), ("tagger", "Tagger.analyse in-process")):
             ratios[(workers, key)] = stage_rate / bare[key]
             print(f"    NLP_WORKERS={workers}: NLP stage / bare nlp.pipe ({label}){'':<{max(0, 26 - len(label))}}"
                   f"{ratios[(workers, key)]:6.2f}")
-    for stage in ("validate", "dedup", "extract", "relevance", "nlp (NLP_WORKERS=1)", "nlp (NLP_WORKERS=0)", "store"):
+    for stage in ("validate", "dedup", "extract", "relevance", f"nlp (NLP_WORKERS={WORKERS})", "nlp (NLP_WORKERS=0)", "store"):
         record(f"stage {stage}", rates[stage], "docs/s")
     record("bare nlp.pipe (a) full, n_process=1", bare["full_1"], "docs/s")
     record("bare nlp.pipe (b) full, n_process=2", bare["full_2"], "docs/s")
     record("bare nlp.pipe (c) same components", bare["same"], "docs/s")
     record("Tagger.analyse in-process (d)", bare["tagger"], "docs/s")
     for key, label in (("full_1", "full, n_process=1"), ("full_2", "full, n_process=2"), ("same", "same components")):
-        record(f"NLP stage (workers=1) / bare ({label})", ratios[(1, key)], "ratio", 2)
-    floor = ratios[(1, "full_2")]
+        record(f"NLP stage (workers={WORKERS}) / bare ({label})", ratios[(WORKERS, key)], "ratio", 2)
+    floor = ratios[(WORKERS, "full_2")]
     print(f"\n  floor: the NLP stage keeps >= 0.40 of a bare full nlp.pipe (n_process=2): {floor:.2f} "
           f"{'met' if floor >= 0.40 else 'NOT MET'}")
     return rates

