@@ -132,6 +132,16 @@ class Reference:
         self.seconds += time.perf_counter() - start
         self.calls += 1
 
+    @staticmethod
+    def fresh_ms(runs: int = 40) -> float:
+        """The reference's median time in a fresh process on the same machine: slower there too means the
+        machine is slower; fast there while slow here means this process is."""
+        code = ("import sys, time; sys.path.insert(0, %r); import scale_benchmark as b; r = b.Reference(); "
+                "times = []\nfor _ in range(%d):\n    t = r.seconds; r.run(); times.append(r.seconds - t)\n"
+                "print(sorted(times)[len(times) // 2] * 1000)") % (str(Path(__file__).parent), runs)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        return float(out.stdout.strip().splitlines()[-1])
+
     def take(self) -> float:
         """Milliseconds per run since the last take (one run now if none)."""
         if not self.calls:
@@ -327,7 +337,7 @@ def main() -> None:
         seconds = write_seconds - interval_start
         m = {"docs_per_s": (written - interval_docs) / seconds,
              "docs_per_cpu_s": (written - interval_docs) / (cpu_seconds - interval_cpu),
-             "reference_ms": reference.take()}
+             "reference_ms": reference.take(), "fresh_reference_ms": Reference.fresh_ms()}
         # the write rate at the first interval's machine speed: what the file's growth alone costs
         m["docs_per_s_same_machine"] = m["docs_per_s"] * m["reference_ms"] / (results[0][1] if results else m)["reference_ms"]
         for table in TABLES:
@@ -339,7 +349,8 @@ def main() -> None:
               f"; {m['docs_per_cpu_s']:,.0f} documents per CPU second (all threads: what a busy machine's other "
               f"work does not inflate); this process's peak memory "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
-        print(f"  machine speed: the reference write took {m['reference_ms']:.1f} ms (every {Reference.EVERY} batches); "
+        print(f"  machine speed: the reference write took {m['reference_ms']:.1f} ms here (every {Reference.EVERY} "
+              f"batches), {m['fresh_reference_ms']:.1f} ms (median) in a fresh process; "
               f"the write rate at the first interval's speed: {m['docs_per_s_same_machine']:,.0f} documents/s")
         if profile:
             profile.report(-(-(written - interval_docs) // args.batch), seconds)
@@ -369,6 +380,7 @@ def main() -> None:
         print(f"\nratios {n1:,} / {n0:,} documents:")
         for key, label in (("docs_per_s", "write rate"), ("docs_per_cpu_s", "documents per CPU second"),
                            ("reference_ms", "reference write time (machine speed)"),
+                           ("fresh_reference_ms", "reference write time in a fresh process"),
                            ("docs_per_s_same_machine", "write rate at the first interval's machine speed"),
                            ("size_mb_per_million", "MB per million"),
                            ("timeline_s", "timeline"), ("frame_timeline_s", "frame_timeline"),
