@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from crawler.stories import StoryConfig, StoryIndex, analyse, band_keys, minhash
-from crawler.stories.config import EMBEDDINGS, _Doc, _Story
+from crawler.stories.config import EMBEDDINGS, NO_PENALTY, _Doc, _Story
 from crawler.stories.signatures import BANDS, NUM_PERM
 from crawler.stories.text import DAY
 
@@ -228,7 +228,6 @@ ROW = ("pair_p", "pair_r", "pair_f", "b3_p", "b3_r", "b3_f", "n_clusters")
 HEADER = ("| method | pair P | pair R | pair F1 | B3 P | B3 R | B3 F1 | stories | near-duplicate pairs kept |\n"
           "|---|---|---|---|---|---|---|---|---|")
 BASELINE_T = (0.2, 0.225, 0.25, 0.275, 0.3)
-NO_PENALTY = {"year_penalty": 0.0, "ent_penalty": 0.0}
 PREVIOUS = {"lead_boost": 1.3, "min_shared": 3, "cos_threshold": 0.30, **NO_PENALTY}  # the defaults before the dev split (pair F1 0.819 on all topics)
 BEFORE = {"cos_threshold": 0.33, **NO_PENALTY}  # the defaults before the year and entity penalties
 # settings compared on the dev split (--grid); the defaults are the best pair F1 among them

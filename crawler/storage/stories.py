@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from crawler.storage.schema import TABLES
 from crawler.stories import StoryConfig, StoryIndex
+from crawler.stories.config import NO_PENALTY
 
 ENTITY_LABELS = ("PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW")
 _URL = re.compile(r"https?://[^\s<>\"')\]]+")
@@ -42,17 +43,12 @@ STORY_ARROW = pa.schema([
     ("updated_at", pa.timestamp("us"))])
 
 
-# Settings added after a database may have stored its config, with the value that leaves them out: a
-# database clustered before them goes on as it was built until ``seedtrack restory``.
-_ADDED_OFF = {"year_penalty": 0.0, "ent_penalty": 0.0}
-
-
 def _config(stored: dict | None = None) -> StoryConfig:
     """The StoryConfig of a database's stored settings (None: the defaults)."""
     known = {f.name for f in dataclasses.fields(StoryConfig)}
     settings = {k: v for k, v in (stored or {}).items() if k in known}
-    if stored is not None:
-        settings = {**_ADDED_OFF, **settings}
+    if stored is not None:  # stored before the penalties existed: it goes on as it was built until restory
+        settings = {**NO_PENALTY, **settings}
     return StoryConfig(**settings)
 
 

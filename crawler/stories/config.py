@@ -55,6 +55,9 @@ class StoryConfig:
 # turns them on.
 EMBEDDINGS = {"emb_weight": 0.9, "emb_threshold": 0.78, "year_penalty": 0.06, "ent_penalty": 0.0}
 
+# The year and entity penalties off: how every database clustered before them was built.
+NO_PENALTY = {"year_penalty": 0.0, "ent_penalty": 0.0}
+
 
 class _Story:
     __slots__ = ("sid", "first_seen", "last_seen", "n_docs", "ids", "wts", "posted", "vec", "n_vec")

@@ -64,10 +64,8 @@ class MatchingMixin:
                 else:
                     sc = dot / (st.n_docs * o.n_docs)
                 sc, floor = self._mix(sc, self._emb_score(st.vec, st.n_vec, o))
-                if sc is not None and cfg.year_penalty > 0 and self._years_differ(st.ids, o.ids, common):
-                    sc -= cfg.year_penalty
-                if sc is not None and top_ent is not None:
-                    sc -= cfg.ent_penalty * self._missing(top_ent, o.ids)
+                if sc is not None:
+                    sc -= self._penalty(self._years_differ(st.ids, o.ids, common), top_ent, o.ids)
                 if sc is None or sc < floor or sc <= best_s or dot / (st.n_docs * o.n_docs) < cfg.avg_min:
                     continue
                 if cfg.min_shared and int(np.count_nonzero(self.df[common] <= rare_df)) < cfg.min_shared:
@@ -122,6 +120,14 @@ class MatchingMixin:
             n = float(np.linalg.norm(vec)) * float(np.linalg.norm(st.vec))
             return dot / n if n > 0 else None
         return dot / (n_vec * st.n_vec)
+
+    def _penalty(self, years_differ: bool, top_ent, story_ids) -> float:
+        """What comes off a story's score for the same kind of event elsewhere: ``year_penalty`` when both
+        name years and share none, ``ent_penalty`` x the share of ``top_ent`` the story lacks."""
+        penalty = self.cfg.year_penalty if years_differ else 0.0
+        if top_ent is not None:
+            penalty += self.cfg.ent_penalty * self._missing(top_ent, story_ids)
+        return penalty
 
     def _years_differ(self, a_ids, b_ids, common) -> bool:
         """Both term sets name years (1950-2099) and share none of them."""
@@ -184,12 +190,9 @@ class MatchingMixin:
                 dot = float(qv @ c)
                 cos = dot / (cn if cfg.score == "centroid" else st.n_docs)
                 cos, floor = self._mix(cos, self._emb_score(emb, 1, st))
-                if cos is not None and cfg.year_penalty > 0 and q_years:
+                if cos is not None:
                     y = self.is_year[st.ids]
-                    if y.any() and not bool((qv[y] > 0).any()):
-                        cos -= cfg.year_penalty       # both name years, none shared
-                if cos is not None and top_ent is not None:
-                    cos -= cfg.ent_penalty * self._missing(top_ent, st.ids)
+                    cos -= self._penalty(q_years and y.any() and not (qv[y] > 0).any(), top_ent, st.ids)
                 if cos is None or cos <= best_cos or cos < floor or dot / st.n_docs < cfg.avg_min:
                     continue
                 if cfg.ent_min_cos > 0 and qe_norm > 0:
