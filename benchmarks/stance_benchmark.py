@@ -32,17 +32,17 @@ REFERENCES = [
 def main(argv: list[str] | None = None) -> int:
     from crawler.training.datasets import EVAL_SETS, DatasetMissing
     from crawler.training.evaluation import format_report
-    from crawler.nlp.stance_models import minilm_available, onnx_available
+    from crawler.nlp.stance_models import STANCE_MODELS, minilm_available, onnx_available
     from crawler.nlp.tagger import Tagger, TaggerSpec
     from crawler.training.evaluation import evaluate
     from crawler.nlp.targets import TargetFinder
     from crawler.topic import load_topic
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", action="append", choices=("onnx", "textcat", "minilm"))
+    parser.add_argument("--model", action="append", choices=[m for m in STANCE_MODELS if m != "auto"])
     parser.add_argument("--newsmtsc", type=Path, help="folder of NewsMTSC's jsonl files (default: ../shared/realdata)")
     args = parser.parse_args(argv)
-    models = args.model or [*(["onnx"] if onnx_available() else []), "textcat", *(["minilm"] if minilm_available() else [])]
+    models = args.model or [*(["blend", "onnx"] if onnx_available() else []), "textcat", *(["minilm"] if minilm_available() else [])]
     print(f"stance benchmark: models {', '.join(models)}; machine: {os.cpu_count()} CPUs, {platform.platform()}, "
           f"Python {platform.python_version()}; load average {os.getloadavg()[0]:.2f}")
     topic = load_topic()

@@ -27,7 +27,7 @@ def replay(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tagger():
-    """The crawl's tagger for the shipped topic, with the shipped default stance model; loaded once."""
+    """The crawl's tagger for the shipped topic, with the fastest stance model (textcat); loaded once."""
     from crawler.nlp.tagger import Tagger, TaggerSpec
     from crawler.topic import load_topic
 

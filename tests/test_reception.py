@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.nlp.stance_models import minilm_available
+from crawler.nlp.stance_models import minilm_available, onnx_available
 
 pytestmark = pytest.mark.model
 
@@ -81,3 +81,33 @@ def test_reception_minilm_model_tags_like_textcat():
     results = tagger.analyse(["Seedance 2.0 is breathtaking: the most cinematic video model anyone has released.",
                               "Hollywood studios sued ByteDance, accusing Seedance 2.0 of massive copyright theft."])
     assert [r["stance"] for r in results] == ["favor", "against"]
+
+
+@pytest.mark.skipif(not onnx_available(), reason="needs onnxruntime and the shipped ONNX stance model")
+def test_reception_blend_is_the_default_and_mixes_onnx_with_textcat():
+    import numpy as np
+
+    from crawler import settings
+    from crawler.nlp.reception import PAGE_THRESHOLDS
+    from crawler.nlp.stance_models import BLEND_TEXTCAT_WEIGHT, BlendStanceModel, load_stance_model, resolved_name
+    from crawler.nlp.tagger import Tagger, TaggerSpec
+    from crawler.topic import load_topic
+
+    assert settings.NLP_STANCE_MODEL == "blend" and resolved_name("auto") == "blend"
+    blend = load_stance_model("blend")
+    assert isinstance(blend, BlendStanceModel) and blend.weight == BLEND_TEXTCAT_WEIGHT
+    texts = ["Seedance 2.0 sucks.", "Seedance 2.0 is terrible at text rendering.", "I love Seedance 2.0.",
+             "Seedance 2.0 launched on Thursday in China."]
+    items = [(t, [(t.index("Seedance"), t.index("Seedance") + 12)]) for t in texts]
+    onnx, textcat = np.array(blend.onnx.predict(items)), np.array(blend.textcat.predict(items))
+    expected = onnx ** (1 - blend.weight) * textcat ** blend.weight
+    expected /= expected.sum(axis=1, keepdims=True)
+    probs, vectors = blend.predict_vectors(items)
+    assert np.allclose(probs, expected, atol=1e-4) and np.allclose(blend.predict(items), probs)
+    assert np.allclose(vectors, blend.onnx.predict_vectors(items)[1])  # the frame model's vectors: ONNX's own pass
+    assert blend.predict([]) == [] and blend.predict_vectors([])[0] == []
+
+    tagger = Tagger(TaggerSpec.from_topic(load_topic(), stance_model="blend"))
+    reception = tagger.pipeline("en").get_pipe("seedtrack_reception")
+    assert reception.model.name == "blend" and reception.page_thresholds == PAGE_THRESHOLDS["blend"]
+    assert [r["stance"] for r in tagger.analyse(texts)] == ["against", "against", "favor", "neutral"]

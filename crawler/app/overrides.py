@@ -15,10 +15,11 @@ from scrapy.settings import Settings, default_settings
 
 from crawler import settings as project_settings
 from crawler.errors import SettingError
+from crawler.nlp.stance_models import STANCE_MODELS
 
 # Settings whose value is one of a few words; other settings are checked by the type of their default.
 CHOICES: dict[str, tuple[str, ...]] = {
-    "NLP_STANCE_MODEL": ("auto", "onnx", "textcat", "minilm"),
+    "NLP_STANCE_MODEL": STANCE_MODELS,
     "LOG_LEVEL": ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
 }
 # Settings whose default is None but whose value, when given, is of this type.

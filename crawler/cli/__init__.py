@@ -13,6 +13,7 @@ from crawler.cli.analysis import add_commands as add_analysis_commands
 from crawler.cli.corrections import add_command as add_correct_command
 from crawler.cli.output import FORMATS, write_rows
 from crawler.app.overrides import parse_overrides, project_scrapy_settings
+from crawler.nlp.stance_models import STANCE_MODELS
 from crawler.topic import Source, load_topic
 
 
@@ -324,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def with_tagger(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--topic", help="topic file (default: the shipped Seedance topic)")
-        sub.add_argument("--stance-model", choices=("auto", "onnx", "textcat", "minilm"),
+        sub.add_argument("--stance-model", choices=STANCE_MODELS,
                          help="stance classifier (default: the NLP_STANCE_MODEL setting)")
         sub.add_argument("--set", action="append", metavar="NAME=VALUE",
                          help="override a setting (NLP_MODEL, NLP_STANCE_MODEL, NLP_BATCH_SIZE ...), as crawl does")
