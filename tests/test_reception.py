@@ -84,7 +84,7 @@ def test_reception_minilm_model_tags_like_textcat():
 
 
 @pytest.mark.skipif(not onnx_available(), reason="needs onnxruntime and the shipped ONNX stance model")
-def test_reception_blend_is_the_default_and_mixes_onnx_with_textcat():
+def test_reception_blend_mixes_onnx_with_textcat():
     import numpy as np
 
     from crawler import settings
@@ -93,7 +93,7 @@ def test_reception_blend_is_the_default_and_mixes_onnx_with_textcat():
     from crawler.nlp.tagger import Tagger, TaggerSpec
     from crawler.topic import load_topic
 
-    assert settings.NLP_STANCE_MODEL == "blend" and resolved_name("auto") == "blend"
+    assert settings.NLP_STANCE_MODEL == "onnx" and resolved_name("auto") == "onnx"
     blend = load_stance_model("blend")
     assert isinstance(blend, BlendStanceModel) and blend.weight == BLEND_TEXTCAT_WEIGHT
     texts = ["Seedance 2.0 sucks.", "Seedance 2.0 is terrible at text rendering.", "I love Seedance 2.0.",

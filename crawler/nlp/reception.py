@@ -138,7 +138,7 @@ def _stance(rows: list[tuple[float, float, float]]) -> dict:
     return {"stance": label, "score": round(score, 4), "confidence": round(confidence, 4)}
 
 
-def _document(sentences: list["Sentence"], thresholds: tuple[float, float] = PAGE_THRESHOLDS["blend"]) -> dict:
+def _document(sentences: list["Sentence"], thresholds: tuple[float, float] = PAGE_THRESHOLDS["onnx"]) -> dict:
     """The text's stance. Its score is the lean, the weighted mean P(favor) - P(against) of the counted
     sentences (``_weights``). A page (counted sentences on more than one line: a headline over a body,
     paragraphs) takes a side by its lean: favor from ``thresholds[0]``, against from ``-thresholds[1]``

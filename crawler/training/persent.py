@@ -46,7 +46,7 @@ def target_names(target: str) -> list[str]:
     return [target] + ([parts[-1]] if len(parts) > 1 and len(parts[-1]) > 2 else [])
 
 
-def evaluate_persent(path: Path, stance_model: str = "blend", limit: int | None = None):
+def evaluate_persent(path: Path, stance_model: str = "onnx", limit: int | None = None):
     """The full tagger's document stance on one split (the first ``limit`` documents)."""
     from crawler.nlp.reception import reception_of
     from crawler.nlp.tagger import Tagger, TaggerSpec
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=None, help="PerSenT's folder (default $SEEDTRACK_PERSENT)")
     parser.add_argument("--split", default="random_test", help="dev (chose the page rule), random_test or fixed_test (default random_test)")
     parser.add_argument("--limit", type=int, help="first N documents only")
-    parser.add_argument("--stance-model", default="blend")
+    parser.add_argument("--stance-model", default="onnx")
     args = parser.parse_args(argv)
     path = (args.dir or persent_dir()) / f"{args.split}.csv"
     if not path.exists():
