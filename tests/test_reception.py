@@ -111,3 +111,20 @@ def test_reception_blend_mixes_onnx_with_textcat():
     reception = tagger.pipeline("en").get_pipe("seedtrack_reception")
     assert reception.model.name == "blend" and reception.page_thresholds == PAGE_THRESHOLDS["blend"]
     assert [r["stance"] for r in tagger.analyse(texts)] == ["against", "against", "favor", "neutral"]
+
+
+@pytest.mark.skipif(not onnx_available(), reason="needs onnxruntime and the shipped ONNX stance model")
+def test_reception_onnx_stance_does_not_depend_on_the_batch():
+    """int8 activations are quantised per batch: a sentence must read the same alone and among others."""
+    import numpy as np
+
+    from crawler.nlp.stance_models import OnnxStanceModel
+    from crawler.training import datasets
+
+    model = OnnxStanceModel()
+    items = [(e.text, e.spans) for e in datasets.load("newsmtsc-rw")[:64]]
+    together = np.array(model.predict(items))
+    alone = np.array([model.predict([item])[0] for item in items])
+    assert np.array_equal(together, alone)
+    probs, vectors = model.predict_vectors(items[:8])
+    assert np.array_equal(vectors[3], model.predict_vectors([items[3]])[1][0])
