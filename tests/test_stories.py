@@ -279,3 +279,46 @@ def test_a_database_clustered_before_a_setting_existed_goes_on_without_it():
     assert (old.year_penalty, old.ent_penalty, old.cos_threshold, old.emb_weight) == (0.0, 0.0, 0.33, 0.9)
     assert _config({"year_penalty": 0.06}).year_penalty == 0.06
     assert _config().year_penalty == StoryConfig().year_penalty > 0
+
+
+def test_add_batch_clusters_a_batch_together_and_joins_stored_stories():
+    """add_batch (StoryConfig(**BATCH)): a wire copy and an independent write-up cluster with their original in one
+    batch, another event stays apart; the next batch's copy and write-up join the stored stories; every document's
+    row is written. With the default settings (batch_threshold 0) add_batch is add, one document at a time."""
+    from crawler.stories.config import BATCH
+
+    def doc(doc_id, text, hour):
+        return {"doc_id": doc_id, "text": text, "published_at": f"2026-03-01T{hour:02d}:00:00Z"}
+
+    ix = StoryIndex(StoryConfig(**BATCH))
+    a, copy, rewrite, other = ix.add_batch([doc("a", WIRE, 10), doc("b", "WIRE - " + WIRE + " Subscribe.", 11),
+                                            doc("c", REWRITE, 12), doc("d", OTHER, 12)])
+    assert a == copy == rewrite != other
+    assert {r[0] for r in ix.pop_changes()["story_doc"]} == {"a", "b", "c", "d"}
+    again = StoryIndex.load_recent(ix.to_rows(), StoryConfig(**BATCH))
+    assert again.add_batch([doc("e", OTHER + " Updated.", 13), doc("f", REWRITE + " More to follow.", 14)]) == [other, a]
+    assert again.add_batch([doc("e", OTHER, 15)]) == [other]  # a known document keeps its story
+
+    one, batch = StoryIndex(), StoryIndex()
+    docs = [doc("a", WIRE, 10), doc("c", REWRITE, 12), doc("d", OTHER, 12)]
+    assert batch.add_batch(docs) == [one.add(d["doc_id"], d["text"], "", d["published_at"]) for d in docs]
+
+
+def test_average_link_keeps_fixed_clusters_apart():
+    """Stored stories (the first ``fixed`` starting clusters, with their sizes) never merge with each other; new
+    items join the story with the best average similarity, or each other."""
+    import numpy as np
+
+    from crawler.stories.batch import average_link
+
+    # two stories of 2 members each, then three items: one close to each story, one to neither
+    S = np.array([[0, 2.4, 0.8, 0.0, 0.1],
+                  [2.4, 0, 0.0, 0.9, 0.1],
+                  [0.8, 0.0, 0, 0.1, 0.0],
+                  [0.0, 0.9, 0.1, 0, 0.0],
+                  [0.1, 0.1, 0.0, 0.0, 0]])
+    labels = average_link(S, 0.3, size=[2, 2, 1, 1, 1], fixed=2)
+    assert labels[0] != labels[1] and labels[2] == labels[0] and labels[3] == labels[1]
+    assert labels[4] not in (labels[0], labels[1])
+    free = average_link(S, 0.3, size=[2, 2, 1, 1, 1])
+    assert free[0] == free[1]  # not fixed: the stories (average 0.6) merge first

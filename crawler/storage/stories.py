@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import pyarrow as pa
 
@@ -151,18 +151,35 @@ def _when(doc: dict[str, Any]):
     return doc.get("published_at") or doc.get("fetched_at")
 
 
-def _cluster(ix: StoryIndex, doc: dict[str, Any], entities: Iterable[str], stories_of: dict[str, int], lookup) -> int:
-    """The story of one document: its thread's for a comment, its linked article's for a post, else the index's."""
-    if doc.get("kind") == "comment" and doc.get("parent_id"):
-        parent = stories_of.get(doc["parent_id"]) or ix.story_of(doc["parent_id"]) or lookup(doc["parent_id"])
-        if parent:
-            return parent
-    if doc.get("kind") == "post":
-        sid = ix.add_post(doc["id"], _URL.findall(doc.get("text") or ""), _when(doc))
-        if sid is not None:
-            return sid
-    return ix.add(doc["id"], doc.get("text") or doc.get("summary") or "", doc.get("title") or "", _when(doc),
-                  doc.get("site"), list(entities), doc.get("url"), _embedding(ix, doc))
+def _cluster(ix: StoryIndex, docs: Sequence[dict[str, Any]], ents: dict[str, list[str]], lookup) -> dict[str, int]:
+    """The stories of new documents (in time order): a comment's thread's, a post's linked article's, else the
+    index's, which clusters the rest together (``StoryIndex.add_batch``)."""
+    stories_of: dict[str, int] = {}
+    texts, replies = [], []                 # clustered by their text; comments on an earlier one of them
+    earlier: set[str] = set()
+    for doc in docs:
+        earlier.add(doc["id"])
+        if doc.get("kind") == "comment" and doc.get("parent_id"):
+            parent = stories_of.get(doc["parent_id"]) or ix.story_of(doc["parent_id"]) or lookup(doc["parent_id"])
+            if parent:
+                stories_of[doc["id"]] = parent
+                continue
+            if doc["parent_id"] in earlier:
+                replies.append(doc)
+                continue
+        if doc.get("kind") == "post":
+            sid = ix.add_post(doc["id"], _URL.findall(doc.get("text") or ""), _when(doc))
+            if sid is not None:
+                stories_of[doc["id"]] = sid
+                continue
+        texts.append(doc)
+    batch = [{"doc_id": d["id"], "text": d.get("text") or d.get("summary") or "", "title": d.get("title") or "",
+              "published_at": _when(d), "outlet": d.get("site"), "entities": list(ents.get(d["id"], ())),
+              "url": d.get("url"), "embedding": _embedding(ix, d)} for d in texts]
+    stories_of.update(zip((d["id"] for d in texts), ix.add_batch(batch)))
+    for doc in replies:                     # in time order: a reply to a reply finds its parent's story
+        stories_of[doc["id"]] = stories_of[doc["parent_id"]]
+    return stories_of
 
 
 def _parent_lookup(con):
@@ -184,19 +201,15 @@ def assign(con, documents: Sequence[dict[str, Any]], entities: Sequence[dict[str
         if e.get("label") in ENTITY_LABELS:
             ents.setdefault(e["doc_id"], []).append(e["text"])
     ix, generation = _index(con)
-    changes, fresh, stories_of = _Changes(), set(), {}
-    lookup = _parent_lookup(con)
-    for doc in sorted(documents, key=lambda d: (str(_when(d)), d["id"])):
-        if doc["id"] in known:
-            doc["story_id"] = known[doc["id"]]
-            continue
-        doc["story_id"] = stories_of[doc["id"]] = _cluster(ix, doc, ents.get(doc["id"], ()), stories_of, lookup)
-        fresh.add(doc["id"])
-        changes.take(ix)  # after each document: one far newer evicts older ones from memory, rows and all
+    changes = _Changes()
+    new = [d for d in sorted(documents, key=lambda d: (str(_when(d)), d["id"])) if d["id"] not in known]
+    stories_of = {**known, **_cluster(ix, new, ents, _parent_lookup(con))}
+    for doc in documents:
+        doc["story_id"] = stories_of[doc["id"]]
     changes.take(ix)
     changes.write(con, generation + 1)
     _CACHE[_path(con)] = (generation + 1, ix)
-    return fresh
+    return {d["id"] for d in new}
 
 
 def update(con, documents: Sequence[dict[str, Any]], frames: Sequence[dict[str, Any]] = ()) -> None:
@@ -256,12 +269,10 @@ def restory(con, config: StoryConfig | None = None) -> tuple[int, int]:
     generation = _generation(con)[0] + 1
     for table in ("stories", "story_centroids", "story_docs", "story_terms", "story_aliases", "story_meta"):
         con.execute(f"DELETE FROM {table}").fetchall()
-    ix, changes, stories_of = StoryIndex(config or _config()), _Changes(), {}
-    for doc in docs:
-        doc["story_id"] = stories_of[doc["id"]] = _cluster(ix, doc, ents.get(doc["id"], ()), stories_of,
-                                                           lambda _id: None)
-        changes.take(ix)
-    resolved = {d["id"]: ix.resolve(d["story_id"]) for d in docs}
+    ix, changes = StoryIndex(config or _config()), _Changes()
+    stories_of = _cluster(ix, docs, ents, lambda _id: None)
+    changes.take(ix)
+    resolved = {d["id"]: ix.resolve(stories_of[d["id"]]) for d in docs}
     for doc in docs:
         doc["story_id"] = resolved[doc["id"]]
     changes.aliases = []  # resolved above

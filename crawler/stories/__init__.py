@@ -53,6 +53,13 @@ restricted to a time window, so its cost does not grow with the database.
    still apply; no entity penalty); a story without one is scored by its
    terms alone.
 
+``add_batch(docs)`` clusters a store batch together instead (``config.BATCH``; off by default:
+``batch_threshold`` 0 adds its documents one by one): each document's near-duplicate stage as above,
+then average-link over the batch's documents and the stories they match in the window (each document's
+``batch_candidates`` best), on the same cosine minus the same penalties, stopped below ``batch_threshold``;
+stories that end in one group merge (an alias). At most ``batch_max`` documents at once, so the cost per
+document stays flat (``batch.py``).
+
 3. **Posts that only link to an article** join its story by URL:
    ``add_post(post_id, urls)`` (canonicalised URL lookup, no text processing;
    ``None`` when no linked article is known).
@@ -91,11 +98,12 @@ Pure Python + numpy + datasketch (no sklearn).
 
 Split into modules from the story-clustering work (stories.py). In seedtrack's database the state tables are
 story_centroids, story_docs, story_terms, story_aliases and story_meta (crawler/storage/stories.py, which
-writes them after each document); story_band is not kept.
+clusters each store batch with ``add_batch`` and writes them after it); story_band is not kept.
 """
 
 from __future__ import annotations
 
+from crawler.stories.batch import BatchMixin
 from crawler.stories.config import StoryConfig
 from crawler.stories.core import StoryIndexCore
 from crawler.stories.matching import MatchingMixin
@@ -106,5 +114,5 @@ from crawler.stories.text import analyse, canonical_url, to_epoch
 __all__ = ["StoryConfig", "StoryIndex", "analyse", "band_keys", "canonical_url", "minhash", "to_epoch"]
 
 
-class StoryIndex(RowsMixin, MatchingMixin, StoryIndexCore):
+class StoryIndex(BatchMixin, RowsMixin, MatchingMixin, StoryIndexCore):
     """Incremental story state; see the package docstring."""

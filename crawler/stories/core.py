@@ -7,7 +7,7 @@ from collections import Counter, deque
 
 import numpy as np
 
-from crawler.stories.config import StoryConfig, _Doc, _Story
+from crawler.stories.config import StoryConfig, _Doc, _New, _Story
 from crawler.stories.signatures import band_keys, minhash
 from crawler.stories.text import DAY, analyse, canonical_url, to_epoch
 
@@ -37,9 +37,9 @@ class StoryIndexCore:
         self._doc_queue: deque = deque()      # (t, doc_id) in arrival order, for eviction
         self._story_queue: deque = deque()
         self.stage_counts = Counter()
-        self._dirty_stories: set = set()      # changes since the last pop_changes()
+        self._dirty_stories: dict = {}        # changes since the last pop_changes() (sid -> _Story, kept if evicted)
         self._dirty_terms: set = set()
-        self._new_docs: list = []
+        self._new_docs: list = []             # (doc_id, _Doc, url)
         self._new_alias: list = []
         self._q = np.zeros(1024, np.float32)  # dense scratch for the query vector
 
@@ -86,6 +86,17 @@ class StoryIndexCore:
         ``emb_weight`` or ``emb_min`` is set."""
         if doc_id in self.docs:
             return self.docs[doc_id].story
+        new = self._prepare(doc_id, text, title, published_at, entities, url, embedding)
+        new.unit(self)
+        sid = new.dup
+        if sid is None and len(new.ids):
+            sid = self._similar_story(new.ids, new.tfw, new.t, new.emb)
+            if sid is not None:
+                self.stage_counts["similar"] += 1
+        return self._commit(new, sid)
+
+    def _prepare(self, doc_id, text, title, published_at, entities, url, embedding) -> _New:
+        """A new document's terms, signature and near-duplicate story (the clock moves to its time)."""
         cfg = self.cfg
         t = to_epoch(published_at)
         if t is None:
@@ -94,10 +105,9 @@ class StoryIndexCore:
         heur = cfg.ent_heuristic == "on" or (cfg.ent_heuristic == "auto" and not entities)
         tf, ents, lead, sh_toks = analyse(text, title, entities, cfg.lead_tokens, heur)
         sig, n_sh = minhash(sh_toks)
-        keys = band_keys(sig)
-
-        sid = self._near_duplicate(sig, n_sh, keys, t) if n_sh >= 3 else None
-        if sid is not None:
+        keys = band_keys(sig) if n_sh >= 3 else ()
+        dup = self._near_duplicate(sig, n_sh, keys, t) if n_sh >= 3 else None
+        if dup is not None:
             self.stage_counts["near_dup"] += 1
         words, weights = [], []
         for w, c in tf.items():
@@ -109,35 +119,34 @@ class StoryIndexCore:
                 words.append("@" + w)
                 weights.append(base * cfg.ent_boost)
         ids = np.fromiter((self._tid(w) for w in words), np.int32, len(words))
-        tfw = np.asarray(weights, np.float32)
-        if len(ids):
-            # unit length in the current tf-idf space, so a centroid is a sum of unit vectors
-            tfw /= max(float(np.linalg.norm(tfw * self._idf(ids))), 1e-9)
         emb = None if embedding is None else np.asarray(embedding, np.float32)
-        if sid is None and len(ids):
-            sid = self._similar_story(ids, tfw, t, emb)
-            if sid is not None:
-                self.stage_counts["similar"] += 1
+        return _New(doc_id, t, ids, np.asarray(weights, np.float32), sig, n_sh, keys, emb, url, dup)
+
+    def _commit(self, new: _New, sid, counted=False) -> int:
+        """Put a prepared document in story ``sid`` (None: a new story); ``counted``: its terms are in ``df``."""
         if sid is None:
             sid = self.next_sid
             self.next_sid += 1
-            self.stories[sid] = _Story(sid, t)
+            self.stories[sid] = _Story(sid, new.t)
             self._story_queue.append(sid)
             self.stage_counts["new"] += 1
-        self._join(sid, ids, tfw, t, emb)
+        ids = new.ids
+        self._join(sid, ids, new.tfw, new.t, new.emb)
         if self.cfg.merge and len(ids):
-            sid = self._merge_similar(sid, t)
+            sid = self._merge_similar(sid, new.t)
         # document bookkeeping (after scoring, so a doc's own terms do not change its IDF)
-        if len(ids):
+        if len(ids) and not counted:
             self.df[ids] += 1
-            self._dirty_terms.update(ids.tolist())
-        self.n_seen += 1
-        self._dirty_stories.add(sid)
-        self._new_docs.append(doc_id)
-        self._register_doc(doc_id, _Doc(sid, t, n_sh, sig), keys if n_sh >= 3 else ())
-        if url:
-            self.url_story[canonical_url(url)] = sid
-            self.doc_urls[doc_id] = url
+        if not counted:
+            self.n_seen += 1
+        self._dirty_terms.update(ids.tolist())
+        self._dirty_stories[sid] = self.stories[sid]
+        doc = _Doc(sid, new.t, new.n_sh, new.sig)
+        self._new_docs.append((new.doc_id, doc, new.url))  # its row is written even if it leaves memory first
+        self._register_doc(new.doc_id, doc, new.keys)
+        if new.url:
+            self.url_story[canonical_url(new.url)] = sid
+            self.doc_urls[new.doc_id] = new.url
         if self.evict:
             self._evict()
         return sid
@@ -169,7 +178,6 @@ class StoryIndexCore:
 
     # ------------------------------------------------------------------ stage 1
     def _near_duplicate(self, sig, n_sh, keys, t):
-        cfg = self.cfg
         cands = set()
         for k in keys:
             v = self.buckets.get(k)
@@ -188,13 +196,17 @@ class StoryIndexCore:
             if d.story not in self.stories:
                 continue
             j = float(np.mean(d.sig == sig))
-            small = min(n_sh, d.n_sh)
-            inter = j / (1.0 + j) * (n_sh + d.n_sh)
-            cont = inter / small if small else 0.0
-            ok = j >= cfg.dup_jaccard or (small >= cfg.dup_min_shingles and cont >= cfg.dup_containment)
-            if ok and j > best_s:
+            if self._is_dup(j, n_sh, d.n_sh) and j > best_s:
                 best, best_s = d.story, j
         return best
+
+    def _is_dup(self, j, n_a, n_b):
+        """The near-duplicate rule on the estimated Jaccard ``j`` of documents of n_a and n_b shingles (numbers
+        or numpy arrays)."""
+        cfg = self.cfg
+        small = np.minimum(n_a, n_b)
+        cont = j / (1.0 + j) * (n_a + n_b) / np.maximum(small, 1)
+        return (j >= cfg.dup_jaccard) | ((small >= cfg.dup_min_shingles) & (cont >= cfg.dup_containment))
 
     # ------------------------------------------------------------------ updates
     def _join(self, sid, ids, tfw, t, emb=None):

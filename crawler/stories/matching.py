@@ -105,7 +105,7 @@ class MatchingMixin:
         k.last_seen = max(k.last_seen, g.last_seen)
         self.alias[gone] = keep
         self._new_alias.append((gone, keep))
-        self._dirty_stories.add(keep)
+        self._dirty_stories[keep] = k
         self._post(k, force=True)
         return keep
 

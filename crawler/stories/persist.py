@@ -18,8 +18,8 @@ class RowsMixin:
         return (st.sid, st.first_seen, st.last_seen, st.n_docs, [self.terms[i] for i in st.ids.tolist()],
                 st.wts.tolist(), None if st.vec is None else st.vec.tolist(), st.n_vec)
 
-    def _doc_row(self, did, d):
-        return (did, self.resolve(d.story), d.t, d.n_sh, d.sig.tolist(), self.doc_urls.get(did))
+    def _doc_row(self, did, d, url=None):
+        return (did, self.resolve(d.story), d.t, d.n_sh, d.sig.tolist(), url or self.doc_urls.get(did))
 
     def _meta(self):
         return {"n_docs_seen": self.n_seen, "next_story_id": self.next_sid, "clock": self.clock,
@@ -44,13 +44,13 @@ class RowsMixin:
         table when reading); story_meta: replace.
         """
         out = {
-            "story": [self._story_row(self.stories[s]) for s in sorted(self._dirty_stories) if s in self.stories],
-            "story_doc": [self._doc_row(did, self.docs[did]) for did in self._new_docs if did in self.docs],
+            "story": [self._story_row(st) for s, st in sorted(self._dirty_stories.items()) if s not in self.alias],
+            "story_doc": [self._doc_row(did, d, url) for did, d, url in self._new_docs],
             "story_term": [(self.terms[i], int(self.df[i])) for i in sorted(self._dirty_terms)],
             "story_alias": list(self._new_alias),
             "story_meta": self._meta(),
         }
-        self._dirty_stories, self._dirty_terms, self._new_docs, self._new_alias = set(), set(), [], []
+        self._dirty_stories, self._dirty_terms, self._new_docs, self._new_alias = {}, set(), [], []
         return out
 
     @classmethod
@@ -112,10 +112,6 @@ class RowsMixin:
         Returns the new index and {doc_id: story_id}.
         """
         ix = cls(config)
-        docs = list(docs)
-        docs.sort(key=lambda d: to_epoch(d.get("published_at")) or 0.0)
-        out = {}
-        for d in docs:
-            out[d["doc_id"]] = ix.add(d["doc_id"], d.get("text", ""), d.get("title", ""), d.get("published_at"),
-                                      d.get("outlet"), d.get("entities", ()), d.get("url"), d.get("embedding"))
-        return ix, out
+        docs = sorted(docs, key=lambda d: to_epoch(d.get("published_at")) or 0.0)
+        ix.add_batch(docs)
+        return ix, {d["doc_id"]: ix.story_of(d["doc_id"]) for d in docs}
