@@ -19,14 +19,18 @@ topic % 4 == 1) embeds every document once (``--embeddings none``: skipped); its
 chosen on the dev topics it was not trained on (topic % 4 == 3), printed apart; its figures on the whole dev split
 are not fair (half of it trained the encoder).
 
+Per-batch clustering (``StoryIndex.add_batch`` with ``BATCH``, off in the crawl's defaults): the same shuffled
+orders fed ``--batches`` documents at a time (default: the store batch size, 200, and every document in one batch);
+``--grid`` also prints the per-batch settings compared (``BATCH_GRID``).
+
 Cost: a synthetic history of 100k or 1M documents (50k-word Zipf vocabulary, 300-word texts over a year,
 stories of mean size 2) is built directly as the state a crawl loads (the last window only, ``load_recent``),
 then 2,000 new documents (a third near-copies, a third follow-ups, a third unrelated) are added and timed, with
 and without embeddings (random unit vectors: the cost of matching them, the encoder's own time is printed with the
-ECB+ figures).
+ECB+ figures), and with ``BATCH`` through ``add_batch`` in store batches (each document timed as its batch's mean).
 
 Usage: python benchmarks/story_benchmark.py [--entities spacy|heuristic] [--bg persent|none] [--embeddings encoder|none]
-                                           [--sizes 100000 1000000]
+                                           [--sizes 100000 1000000] [--batches 200 1000000000]
        python benchmarks/story_benchmark.py --skip-cost --grid     (the ECB+ figures with the dev comparison)
        python benchmarks/story_benchmark.py --skip-ecb              (the cost figures only)
 """
@@ -47,7 +51,9 @@ from pathlib import Path
 import numpy as np
 
 from crawler.stories import StoryConfig, StoryIndex, analyse, band_keys, minhash
-from crawler.stories.config import EMBEDDINGS, NO_PENALTY, _Doc, _Story
+from crawler.stories.batch import average_link
+from crawler.settings import STORE_BATCH_SIZE
+from crawler.stories.config import BATCH, EMBEDDINGS, NO_PENALTY, _Doc, _Story
 from crawler.stories.signatures import BANDS, NUM_PERM
 from crawler.stories.text import DAY
 
@@ -123,36 +129,6 @@ def tfidf_matrix(texts, min_df=2):
     return X / norms
 
 
-def average_link(S: np.ndarray, t: float) -> np.ndarray:
-    """Labels of average-link agglomerative clustering on similarity S, merging while the best average >= t."""
-    n = len(S)
-    M = S.astype(np.float64).copy()          # sum of similarities between clusters
-    np.fill_diagonal(M, 0)
-    size = np.ones(n)
-    active = np.ones(n, bool)
-    A = M.copy()
-    np.fill_diagonal(A, -np.inf)
-    labels = np.arange(n)
-    while True:
-        k = int(np.argmax(A))
-        i, j = divmod(k, n)
-        if A[i, j] < t:
-            break
-        M[i, :] += M[j, :]
-        M[:, i] = M[i, :]
-        M[i, i] = 0
-        size[i] += size[j]
-        active[j] = False
-        labels[labels == j] = i
-        A[j, :] = -np.inf
-        A[:, j] = -np.inf
-        row = np.where(active, M[i, :] / (size[i] * size), -np.inf)
-        row[i] = -np.inf
-        A[i, :] = row
-        A[:, i] = row
-    return labels
-
-
 def cluster(texts, t=0.25, min_df=2):
     X = tfidf_matrix(texts, min_df)
     return average_link(X @ X.T, t)
@@ -211,14 +187,19 @@ def embeddings_of(docs, how):
     return {d["doc_id"]: v for d, v in zip(docs, vecs)}, (time.perf_counter() - start) / len(docs) * 1000
 
 
-def run_index(docs, seed, ents, bg, config=None, embs=None):
+def run_index(docs, seed, ents, bg, config=None, embs=None, batch=0):
+    """Stories of docs added in one shuffled order: one by one (``add``), or ``batch`` at a time (``add_batch``)."""
     ix = StoryIndex(config or StoryConfig())
     if bg:
         ix.seed_idf(bg)
     embs = embs if ix.cfg.emb_weight > 0 else {}
     start = time.perf_counter()
-    for i in np.random.RandomState(seed).permutation(len(docs)):
-        d = docs[i]
+    order = [docs[i] for i in np.random.RandomState(seed).permutation(len(docs))]
+    if batch:
+        for lo in range(0, len(order), batch):
+            ix.add_batch([{"doc_id": d["doc_id"], "text": d["text"], "entities": ents.get(d["doc_id"], ()),
+                           "url": d.get("url"), "embedding": embs.get(d["doc_id"])} for d in order[lo:lo + batch]])
+    for d in order if not batch else ():
         ix.add(d["doc_id"], d["text"], "", None, None, ents.get(d["doc_id"], ()), d.get("url"), embs.get(d["doc_id"]))
     ms = (time.perf_counter() - start) / len(docs) * 1000
     return {d["doc_id"]: ix.story_of(d["doc_id"]) for d in docs}, ms
@@ -248,6 +229,15 @@ GRID = ({}, PREVIOUS, {**_P, "cos_threshold": 0.35}, {**_P, "cos_threshold": 0.4
     {"score": "average", "cos_threshold": 0.25})
 
 
+# per-batch settings compared on the dev split (--grid), each fed in store batches and in one batch; BATCH is the
+# best pair F1 in one batch (the highest precision within 0.005 of it)
+BATCH_GRID = tuple({"batch_threshold": t, **x} for x in ({}, {"lead_boost": 2.0}, {"lead_boost": 1.0})
+                   for t in (0.14, 0.17, 0.2, 0.23)) + tuple(
+    {**BATCH, "batch_threshold": t} for t in (0.15, 0.16, 0.19, 0.21, 0.22)) + (
+    {**BATCH, "batch_merge": False}, {**BATCH, "centroid_terms": 5000}, {**BATCH, "ent_penalty": 0.05},
+    {**BATCH, "year_penalty": 0.15}, {**BATCH, "batch_threshold": 0.2, "lead_boost": 1.5})
+ALL = 10 ** 9  # one batch: every document of the split clustered together
+
 # embedding settings compared on the dev topics the encoder was not trained on (--grid)
 EMB_GRID = tuple({"emb_weight": w, "emb_threshold": t, **NO_PENALTY, **x} for x in ({}, {"min_shared": 3})
                  for w, ts in ((0.7, (0.69, 0.72, 0.75)), (0.8, (0.72, 0.76)), (0.9, (0.78, 0.8, 0.82)),
@@ -267,11 +257,11 @@ def row(name, m, worst=None):
     return f"| {name} | " + " | ".join(cells) + f" | {m['dups_kept']:.0f}/{m['dups_n']:.0f} |"
 
 
-def index_figures(sub, ents, bg, dups, config=None, embs=None):
+def index_figures(sub, ents, bg, dups, config=None, embs=None, batch=0):
     """Mean and worst figures of the StoryIndex over the SEEDS orders, and its mean ms a document."""
     runs, times = [], []
     for seed in SEEDS:
-        pred, ms = run_index(sub, seed, ents, bg, config, embs)
+        pred, ms = run_index(sub, seed, ents, bg, config, embs, batch)
         runs.append(evaluate(pred, sub, dups))
         times.append(ms)
     mean = {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
@@ -282,6 +272,10 @@ def index_figures(sub, ents, bg, dups, config=None, embs=None):
 def baseline_figures(sub, t, dups):
     labels = cluster([d["text"] for d in sub], t)
     return evaluate({d["doc_id"]: int(lab) for d, lab in zip(sub, labels)}, sub, dups)
+
+
+def _batches(size):
+    return "one batch" if size >= ALL else f"batches of {size}"
 
 
 def ecb_figures(args):
@@ -310,6 +304,15 @@ def ecb_figures(args):
     print(row(f"StoryIndex, the defaults before the year and entity penalties {BEFORE}", mean, worst))
     mean, worst, _ = index_figures(dev, ents, bg, dups, terms)
     print(row("StoryIndex (crawl defaults, terms only), mean of 3 orders (worst)", mean, worst))
+    batched = StoryConfig(**{**BATCH, "batch_max": ALL})
+    for size in args.batches:
+        mean, worst, _ = index_figures(dev, ents, bg, dups, batched, batch=size)
+        print(row(f"StoryIndex.add_batch {BATCH}, {_batches(size)}", mean, worst))
+    if args.grid:
+        for kw in BATCH_GRID:
+            for size in args.batches:
+                mean, worst, _ = index_figures(dev, ents, bg, dups, StoryConfig(**{**kw, "batch_max": ALL}), batch=size)
+                print(row(f"StoryIndex.add_batch {kw}, {_batches(size)}", mean, worst), flush=True)
     if embs:
         mean, worst, _ = index_figures(dev, ents, bg, dups, emb, embs)
         print(row(f"StoryIndex + embeddings (half these topics trained the encoder: not a fair figure)", mean, worst))
@@ -338,6 +341,9 @@ def ecb_figures(args):
     print(row(f"StoryIndex, the defaults before the year and entity penalties {BEFORE}", mean, worst))
     mean, worst, ms = index_figures(test, ents, bg, dups, terms)
     print(row("StoryIndex (crawl defaults, terms only), mean of 3 orders (worst)", mean, worst))
+    for size in args.batches:
+        mean, worst, _ = index_figures(test, ents, bg, dups, batched, batch=size)
+        print(row(f"StoryIndex.add_batch {BATCH}, {_batches(size)}", mean, worst))
     if embs:
         mean, worst, _ = index_figures(test, ents, bg, dups, StoryConfig(**EMB_BEFORE), embs)
         print(row(f"StoryIndex + embeddings before the year penalty {EMB_BEFORE}", mean, worst))
@@ -495,8 +501,9 @@ def new_docs(syn: Synth, parents, t_end):
     return out
 
 
-def run_case(n_hist: int, mode: str, emb: bool = False) -> dict:
-    cfg = StoryConfig(**EMBEDDINGS) if emb else StoryConfig()   # the crawl's settings, or with embeddings
+def run_case(n_hist: int, mode: str, emb: bool = False, batch: bool = False) -> dict:
+    # the crawl's settings, with embeddings, or per-batch clustering (BATCH, store batches through add_batch)
+    cfg = StoryConfig(**EMBEDDINGS) if emb else StoryConfig(**BATCH) if batch else StoryConfig()
     syn = Synth(0)
     r0 = rss_mb()
     t0 = time.time()
@@ -512,11 +519,17 @@ def run_case(n_hist: int, mode: str, emb: bool = False) -> dict:
     text_ms = (time.perf_counter() - t0) / 300 * 1000
     lat = []
     same = {0: 0, 1: 0}
-    for did, text, t, kind, pdoc, emb in docs:
+    step = STORE_BATCH_SIZE if batch else 1
+    for lo in range(0, len(docs), step):
+        chunk = docs[lo:lo + step]
         a = time.perf_counter()
-        sid = ix.add(did, text, "", t, embedding=emb)
-        lat.append(time.perf_counter() - a)
-        if kind in same and ix.story_of(pdoc) == ix.resolve(sid):
+        if batch:
+            ix.add_batch([{"doc_id": did, "text": text, "published_at": t} for did, text, t, *_ in chunk])
+        else:
+            ix.add(chunk[0][0], chunk[0][1], "", chunk[0][2], embedding=chunk[0][5])
+        lat += [(time.perf_counter() - a) / len(chunk)] * len(chunk)  # a batch: its mean for each document
+    for did, text, t, kind, pdoc, emb in docs:
+        if kind in same and ix.story_of(pdoc) == ix.story_of(did):
             same[kind] += 1
     lat = np.array(lat) * 1000
     return {"n_hist": n_hist, "mode": mode, "build_s": round(build_s, 1),
@@ -532,14 +545,16 @@ def run_case(n_hist: int, mode: str, emb: bool = False) -> dict:
 
 
 def cost_figures(sizes):
-    print("| database (documents) | embeddings | in the loaded window: documents / stories | state MB | add ms mean "
-          "| p50 | p95 | text + MinHash ms | copies joined | follow-ups joined |\n|---|---|---|---|---|---|---|---|---|---|")
+    print("| database (documents) | settings | in the loaded window: documents / stories | state MB | ms a document "
+          "mean | p50 | p95 | text + MinHash ms | copies joined | follow-ups joined |\n|---|---|---|---|---|---|---|---|---|---|")
+    cases = {(): "crawl defaults (add)", ("--emb",): "embeddings (add)",
+             ("--batch",): f"BATCH (add_batch, batches of {STORE_BATCH_SIZE})"}
     for n in sizes:
-        for emb in ((), ("--emb",)):
-            out = subprocess.run([sys.executable, __file__, "--cost-case", str(n), *emb], capture_output=True,
+        for flag, name in cases.items():
+            out = subprocess.run([sys.executable, __file__, "--cost-case", str(n), *flag], capture_output=True,
                                  text=True, check=True).stdout.strip().splitlines()[-1]
             r = json.loads(out)
-            print(f"| {r['n_hist']:,} | {'yes' if emb else 'no'} | {r['docs_in_index']:,} / {r['stories_in_index']:,} | "
+            print(f"| {r['n_hist']:,} | {name} | {r['docs_in_index']:,} / {r['stories_in_index']:,} | "
                   f"{r['rss_state_mb']:.0f} | {r['add_ms_mean']} | {r['add_ms_p50']} | {r['add_ms_p95']} | "
                   f"{r['text_ms']} | {r['dup_copies_joined']} | {r['followups_joined']} |", flush=True)
 
@@ -551,14 +566,18 @@ def main():
     ap.add_argument("--embeddings", choices=("encoder", "none"), default="encoder",
                     help="the shipped story encoder's embeddings (else the terms-only figures alone)")
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument("--batches", type=int, nargs="*", default=[STORE_BATCH_SIZE, ALL],
+                    help="add_batch figures with BATCH, fed this many documents at a time (default: the store "
+                         "batch size and one batch)")
     ap.add_argument("--skip-ecb", action="store_true")
     ap.add_argument("--skip-cost", action="store_true")
     ap.add_argument("--grid", action="store_true", help="also print the dev figures of the settings compared")
     ap.add_argument("--cost-case", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--emb", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--batch", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.cost_case:
-        print(json.dumps(run_case(args.cost_case, "window", args.emb)))
+        print(json.dumps(run_case(args.cost_case, "window", args.emb, args.batch)))
         return 0
     if not args.skip_ecb:
         if not ECB.is_dir():
