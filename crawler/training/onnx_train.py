@@ -47,6 +47,13 @@ from crawler.nlp.onnx_stance import encode, load_tokenizer, pad
 
 VECTOR_LAYER = 2  # of 6: below the layers the stance task reshaped most (chosen on the frame dev sets)
 VECTOR_OUTPUT = "vectors"
+# licensed set -> (its reader, {dev set name: the reader's split}, {test set name: split}); TSA-MD has no test
+# split, so a run that leaves it out is scored on its dev split, unread by that run
+SPLITS = {"newsmtsc": (sd.newsmtsc, {"newsmtsc-rw-dev": "rw-dev", "newsmtsc-mt-dev": "mt-dev"},
+                       {"newsmtsc-devtest_rw": "devtest_rw", "newsmtsc-devtest_mt": "devtest_mt"}),
+          "mams": (sd.mams, {"mams-val": "val"}, {"mams-test": "test"}),
+          "tsa-md": (sd.tsa_md, {"tsa-md-dev": "dev"}, {"tsa-md-dev": "dev"}),
+          "finentity": (sd.finentity, {"finentity-dev": "dev"}, {"finentity-test": "test"})}
 PROJECT_TRAIN_EXTRA = ("frames_train", "posts_train")  # trained with the reception sets, 10% of each held for choosing
 
 
@@ -74,11 +81,7 @@ def build_sets(leave_out: list[str], research: list[str], cap: int, reception_we
     rng = random.Random(seed)
     train_parts: dict[str, list] = {}
     dev: dict[str, list] = {}
-    # licensed set -> (its reader, {dev set name: the reader's split})
-    licensed = {"newsmtsc": (sd.newsmtsc, {"newsmtsc-rw-dev": "rw-dev", "newsmtsc-mt-dev": "mt-dev"}),
-                "mams": (sd.mams, {"mams-val": "val"}), "tsa-md": (sd.tsa_md, {"tsa-md-dev": "dev"}),
-                "finentity": (sd.finentity, {"finentity-dev": "dev"})}
-    for name, (reader, dev_splits) in licensed.items():
+    for name, (reader, dev_splits, _tests) in SPLITS.items():
         if name not in leave_out:
             train_parts[name] = reader("train")
             dev.update({dev_name: reader(split) for dev_name, split in dev_splits.items()})
@@ -118,16 +121,15 @@ def build_sets(leave_out: list[str], research: list[str], cap: int, reception_we
 
 
 def left_out_tests(leave_out: list[str]) -> dict[str, list]:
-    """The held-out test splits of each left-out dataset (TSA-MD has no test split: its dev, unused once the set is
-    left out), which a leave-one-dataset-out run scores once, after training."""
-    finder = sd.TopicFinder()
-    splits = {"newsmtsc": lambda: {"newsmtsc-devtest_rw": sd.newsmtsc("devtest_rw"), "newsmtsc-devtest_mt": sd.newsmtsc("devtest_mt")},
-              "mams": lambda: {"mams-test": sd.mams("test")}, "tsa-md": lambda: {"tsa-md-dev": sd.tsa_md("dev")},
-              "finentity": lambda: {"finentity-test": sd.finentity("test")},
-              "reception": lambda: {"reception_dev": sd.reception("reception_dev", finder)}}
+    """The held-out test splits of each left-out dataset (``SPLITS``; the project's: reception_dev), which a
+    leave-one-dataset-out run scores once, after training."""
     out = {}
     for name in leave_out:
-        out.update(splits[name]())
+        if name == "reception":
+            out["reception_dev"] = sd.reception("reception_dev", sd.TopicFinder())
+        else:
+            reader, _dev, tests = SPLITS[name]
+            out.update({test_name: reader(split) for test_name, split in tests.items()})
     return out
 
 
