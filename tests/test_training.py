@@ -45,6 +45,11 @@ def test_onnx_training_sets_take_a_cap_per_dataset():
     assert sources.count("newsmtsc") == 500 and sources.count("mams") == 300
     assert {"frames_train", "posts_train"} <= set(sources) and {"frames_train-10%", "posts_train-10%"} <= set(dev)
     assert not {"reception_dev", "reception_zh", "frames_dev", "posts_dev"} & set(sources)  # held-out sets never train
+    # leaving the reception sets out keeps the other writer's frame and post sets (leave one writer out)
+    train, dev = onnx_train.build_sets(["reception"], [], 300, 1, 0, project_extra=True)
+    sources = {e.source for e in train}
+    assert {"frames_train", "posts_train"} <= sources and not {"reception_train", "reception_train_zh"} & sources
+    assert "reception-train-10%" not in dev and "frames_train-10%" in dev
 
 
 def test_leave_one_dataset_out_scores_only_the_left_out_sets_test_splits():
