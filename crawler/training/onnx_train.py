@@ -88,7 +88,6 @@ def build_sets(leave_out: list[str], research: list[str], cap: int, reception_we
     if "reception" not in leave_out:
         train_parts["reception"] = sd.reception_split("reception_train", "train", finder) * reception_weight
         train_parts["reception-zh"] = sd.reception_split("reception_train_zh", "train", finder) * reception_weight
-        train_parts["augment"] = sd.augment(finder) * reception_weight
         dev["reception-train-10%"] = sd.reception_split("reception_train", "dev", finder)
         dev["reception-train-zh-10%"] = sd.reception_split("reception_train_zh", "dev", finder)
     # the frame and post train sets carry stance too; another writer's than the reception sets', so they stay
@@ -96,6 +95,8 @@ def build_sets(leave_out: list[str], research: list[str], cap: int, reception_we
     for name in PROJECT_TRAIN_EXTRA if project_extra else ():
         train_parts[name] = sd.reception_split(name, "train", finder) * reception_weight
         dev[f"{name}-10%"] = sd.reception_split(name, "dev", finder)
+    if "reception" not in leave_out:
+        train_parts["augment"] = sd.augment(finder) * reception_weight
     for name in research:  # research only: these sets are not licensed for a shipped model
         if name == "persent":
             train_parts[name] = sd.persent("dev")
