@@ -4,8 +4,8 @@
   (``BLEND_TEXTCAT_WEIGHT``), renormalised. Better than ``onnx`` on the project's own sentences (its dev sets
   chose the weight), worse on the independent sets (NewsMTSC, PerSenT), so not the default. English only.
 - ``onnx``: all-MiniLM-L6-v2 fully fine-tuned (target in [brackets]) on licensed sets only (NewsMTSC, MAMS,
-  TSA-MD, FinEntity, the project's reception train sets and hand-written rival comparisons), exported to
-  ONNX and quantised to int8; run with onnxruntime + tokenizers + numpy (no torch). Shipped in
+  TSA-MD, FinEntity, the project's reception, frame and post train sets and hand-written rival comparisons),
+  exported to ONNX and quantised to int8; run with onnxruntime + tokenizers + numpy (no torch). Shipped in
   ``models/stance-onnx`` (23.4 MB). English only: Chinese keeps its textcat.
 - ``textcat``: a spaCy bag-of-n-grams ``textcat`` trained on NewsMTSC's train split and the
   project's reception train set, the target wrapped in marker words and the cue tokens of ``cues.py``
