@@ -96,7 +96,7 @@ def build_sets(leave_out: list[str], research: list[str], cap: int, reception_we
     for name in PROJECT_TRAIN_EXTRA if project_extra else ():
         train_parts[name] = sd.reception_split(name, "train", finder) * reception_weight
         dev[f"{name}-10%"] = sd.reception_split(name, "dev", finder)
-    if "reception" not in leave_out:
+    if "reception" not in leave_out:  # last: the seeded shuffle sees the sets in the shipped model's order
         train_parts["augment"] = sd.augment(finder) * reception_weight
     for name in research:  # research only: these sets are not licensed for a shipped model
         if name == "persent":
@@ -282,7 +282,7 @@ def main(argv=None) -> int:
     p.add_argument("--dataset-cap", action="append", default=[], metavar="NAME=N", type=dataset_cap,
                    help="a cap for one dataset instead of --cap (e.g. newsmtsc=9000)")
     p.add_argument("--project-extra", action="store_true", help="also train on the project's frames_train and "
-                   "posts_train (10%% of each held for choosing; the shipped model was)")
+                   "posts_train (10%% of each held for choosing; the shipped model is trained with it)")
     p.add_argument("--reception-weight", type=int, default=3)
     p.add_argument("--warmup", type=float, default=0.06)
     p.add_argument("--evals", type=int, default=4, help="dev evaluations over the run (the best one is kept)")
