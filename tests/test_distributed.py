@@ -175,7 +175,8 @@ def test_distributed_two_workers_fetch_each_page_once_and_store_what_one_machine
     assert status.stdout.count(": stopped, last seen") == 2
 
 
-def test_distributed_worker_killed_mid_crawl_has_its_requests_crawled_by_the_other(site, reference, tmp_path):
+def test_distributed_worker_killed_mid_crawl_has_its_requests_and_unsent_rows_crawled_by_the_other(
+        site, reference, tmp_path):
     root, manifest = site
     _counts, documents, _errors = reference
     server, topic = serve(root, manifest, tmp_path / "topic.toml", delay=0.6)
@@ -184,25 +185,26 @@ def test_distributed_worker_killed_mid_crawl_has_its_requests_crawled_by_the_oth
     with redis_server(tmp_path) as rs:
         client = rs.client()
         finish(loader(db, rs.url, "--until-idle", "0"))  # the crawl state, published; the rows are loaded at the end
-        victim, survivor = (worker(topic, db, rs.url, "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=2") for _ in range(2))
+        # the victim keeps its rows in its store stage: they have passed dedup and are not yet on the stream
+        victim = worker(topic, db, rs.url, "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "--set", "STORE_FLUSH_SECONDS=600")
+        survivor = worker(topic, db, rs.url, "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=2")
 
-        def victim_in_flight():
-            for name in client.smembers(keys.inflight_index):
-                if str(victim.pid) in name.decode() and client.hlen(name):
-                    return name
-        for _attempt in range(20):  # stopped, its leases stand still while they are read; none left: go on
-            leased = wait_for(victim_in_flight, 90, "the first worker to have pages in flight")
-            victim.send_signal(signal.SIGSTOP)
-            if in_flight := client.hvals(leased):
-                break
-            victim.send_signal(signal.SIGCONT)
+        def victim_storing():
+            return [name for name in client.scan_iter(keys.storing("*"))
+                    if f"-{victim.pid}-" in (client.get(name) or b"").decode()]
+        wait_for(victim_storing, 90, "the first worker to have documents past dedup")
+        victim.send_signal(signal.SIGSTOP)
+        unsent = victim_storing()
+        in_flight = [value for name in client.smembers(keys.inflight_index) if f"-{victim.pid}-" in name.decode()
+                     for value in client.hvals(name)]
         victim.send_signal(signal.SIGKILL)
         victim.wait(10)
-        assert in_flight
+        assert unsent and len(in_flight) >= len(unsent)  # each unsent row's request is still leased
         _out, err = survivor.communicate(timeout=180)
         assert survivor.returncode == 0, err[-3000:]
         assert "stopped beating: its" in err  # the survivor queued the victim's requests again
         finish(loader(db, rs.url, "--until-idle", "3"))
+        assert not list(client.scan_iter(keys.storing("*")))  # every document reached the stream
     server.stop()
     assert stored(db) == documents  # nothing lost, nothing doubled
     assert rows(db, "SELECT count(*) - count(DISTINCT id) AS d FROM documents")[0]["d"] == 0

@@ -80,6 +80,9 @@ class Keys:
     def claim(self, doc_id: str) -> str:
         return self.key("claim", doc_id)
 
+    def storing(self, doc_id: str) -> str:  # the worker whose store stage has the document, not yet on the stream
+        return self.key("storing", doc_id)
+
     def cursors(self, source: str) -> str:
         return self.key("cursors", source)
 

@@ -4,7 +4,10 @@ The loader publishes, when it starts and after each commit: the known document i
 and those worth fetching again (``{prefix}:retry``), each source's cursors and HTTP validators, and the
 database's pseudonym key. A worker claims a page with ``SET NX`` on ``{prefix}:claim:{id}`` (its worker id,
 expiring after ``REDIS_CLAIM_SECONDS``, or taken over once that worker stops beating), so a page two workers
-both list is fetched once; ``add`` is atomic too.
+both list is fetched once. ``add`` (dedup's) marks the document ``{prefix}:storing:{id}`` with the worker's
+id; the id joins ``known`` only when its row is on the item stream (``StreamWriter.store``). A worker killed
+in between has its requests crawled again by another, whose ``add`` then takes the document over: were the
+id known at once, the second crawl would drop it as a duplicate of a row that never reached the stream.
 """
 
 from __future__ import annotations
@@ -33,8 +36,9 @@ return 0
 _ADD = """
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
 if ARGV[2] == '0' and redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 0 end
-redis.call('SADD', KEYS[1], ARGV[1])
-redis.call('SREM', KEYS[2], ARGV[1])
+local owner = redis.call('GET', KEYS[3])
+if owner and (owner == ARGV[3] or redis.call('EXISTS', ARGV[5] .. owner) == 1) then return 0 end
+redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[4])
 return 1
 """
 
@@ -52,7 +56,9 @@ class RedisKnownDocuments:
                                 args=[doc_id, self.claim_seconds, WORKER_ID, self.keys.heartbeat("")]))
 
     def add(self, doc_id: str, page_read: bool = False) -> bool:
-        return bool(self._add(keys=[self.keys.known, self.keys.retry], args=[doc_id, "1" if page_read else "0"]))
+        return bool(self._add(keys=[self.keys.known, self.keys.retry, self.keys.storing(doc_id)],
+                              args=[doc_id, "1" if page_read else "0", WORKER_ID, self.claim_seconds,
+                                    self.keys.heartbeat("")]))
 
 
 # -- read by workers ------------------------------------------------------------------------------

@@ -21,8 +21,18 @@ class StreamWriter:
         self.path = f"{settings['REDIS_URL']} ({self.keys.items})"  # named in messages as a database's path is
 
     def push(self, **tables: Sequence[dict[str, Any]]) -> None:
-        if any(tables.values()):
-            self.server.xadd(self.keys.items, messages.encode(tables, WORKER_ID))
+        """One message on the stream; the ids it stores become known to every worker in the same step."""
+        if not any(tables.values()):
+            return
+        ids = sorted({row["id"] for name in ("documents", "filtered") for row in tables.get(name, ())}
+                     | {row["alias_id"] for row in tables.get("aliases", ())})
+        pipe = self.server.pipeline(transaction=True)
+        pipe.xadd(self.keys.items, messages.encode(tables, WORKER_ID))
+        if ids:
+            pipe.sadd(self.keys.known, *ids)
+            pipe.srem(self.keys.retry, *ids)
+            pipe.delete(*(self.keys.storing(doc_id) for doc_id in ids))
+        pipe.execute()
 
     def store(self, leases=(), **tables: Sequence[dict[str, Any]]) -> set[str]:
         """Push one batch; returns its document ids (the loader decides which are new to the database)."""
