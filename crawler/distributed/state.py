@@ -21,9 +21,10 @@ from crawler.distributed.keys import Keys
 from crawler.distributed.messages import decode_rows, dumps_rows
 from crawler.distributed.worker import WORKER_ID
 
-# A claim holds the claiming worker's id; a claim whose worker stopped beating (killed before the page was
-# stored: its requests are queued again, and the feed read again) is taken over.
-_CLAIM = """
+# A mark (a claim, a document taken through dedup) holds its worker's id; a mark whose worker stopped beating
+# (killed before the document was stored: its requests are queued again) is taken over. KEYS[1] the known set,
+# KEYS[2] the mark; ARGV: the document id, the mark's lifetime, this worker, the heartbeat key prefix.
+_TAKE = """
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
 if redis.call('SET', KEYS[2], ARGV[3], 'NX', 'EX', ARGV[2]) then return 1 end
 local owner = redis.call('GET', KEYS[2])
@@ -33,14 +34,10 @@ if owner and owner ~= ARGV[3] and redis.call('EXISTS', ARGV[4] .. owner) == 0 th
 end
 return 0
 """
+# dedup's: a feed entry (ARGV[5] '0') of a document worth a second fetch of its page (KEYS[3], retry) is a duplicate
 _ADD = """
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
-if ARGV[2] == '0' and redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 0 end
-local owner = redis.call('GET', KEYS[3])
-if owner and (owner == ARGV[3] or redis.call('EXISTS', ARGV[5] .. owner) == 1) then return 0 end
-redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[4])
-return 1
-"""
+if ARGV[5] == '0' and redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return 0 end
+""" + _TAKE
 
 
 class RedisKnownDocuments:
@@ -48,17 +45,18 @@ class RedisKnownDocuments:
 
     def __init__(self, server: redis.Redis, keys: Keys, claim_seconds: float):
         self.server, self.keys, self.claim_seconds = server, keys, int(max(1, claim_seconds))
-        self._claim = server.register_script(_CLAIM)
+        self._claim = server.register_script(_TAKE)
         self._add = server.register_script(_ADD)
 
     def claim(self, doc_id: str) -> bool:
-        return bool(self._claim(keys=[self.keys.known, self.keys.claim(doc_id)],
-                                args=[doc_id, self.claim_seconds, WORKER_ID, self.keys.heartbeat("")]))
+        return bool(self._claim(keys=[self.keys.known, self.keys.claim(doc_id)], args=self._args(doc_id)))
 
     def add(self, doc_id: str, page_read: bool = False) -> bool:
-        return bool(self._add(keys=[self.keys.known, self.keys.retry, self.keys.storing(doc_id)],
-                              args=[doc_id, "1" if page_read else "0", WORKER_ID, self.claim_seconds,
-                                    self.keys.heartbeat("")]))
+        return bool(self._add(keys=[self.keys.known, self.keys.storing(doc_id), self.keys.retry],
+                              args=[*self._args(doc_id), "1" if page_read else "0"]))
+
+    def _args(self, doc_id: str) -> list:
+        return [doc_id, self.claim_seconds, WORKER_ID, self.keys.heartbeat("")]
 
 
 # -- read by workers ------------------------------------------------------------------------------
