@@ -138,6 +138,14 @@ def test_document_stance_comparisons_and_rivals_in_the_tagger(tagger):
     assert loses["stance"] == "against" and wins["stance"] == "favor" and rival["stance"] == "neutral"
 
 
+def test_rivals_reach_the_stance_model_apart_from_the_target(tagger):
+    """The sentence the stance model reads names the target and, separately, the rival it is weighed against."""
+    text = "Kling is much better than Seedance 2.0."
+    reception = tagger.pipeline("en").get_pipe("seedtrack_reception")
+    (sentence,), _frames = reception.select(tagger.pipeline("en")(text))
+    assert [text[s:e] for s, e in sentence.spans] == ["Seedance 2.0"]
+    assert [text[s:e] for s, e in sentence.others] == ["Kling"]
+
 def test_document_stance_attributed_opinions_in_the_tagger(tagger):
     text = ("Critics said Seedance 2.0 is a disaster for artists. "
             "Supporters said Seedance 2.0 is a breakthrough for small studios.")

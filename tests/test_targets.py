@@ -9,6 +9,7 @@ import pytest
 from crawler.training import datasets
 from crawler.training.evaluation import f1_per_label, macro_f1, score
 from crawler.nlp.cues import cues
+from crawler.nlp.onnx_stance import bracket
 from crawler.nlp.stance_models import mark_target
 from crawler.nlp.targets import TargetFinder
 from crawler.topic import load_topic
@@ -31,7 +32,7 @@ def test_targets_find_topic_names(finder, text, found):
 
 
 def test_targets_rivals_and_anaphora(finder):
-    assert finder.names_rival("OpenAI's Sora stumbled") and not finder.names_rival("Disney objected")
+    assert finder.rival_spans("OpenAI's Sora stumbled") == [(0, 6), (9, 13)] and not finder.rival_spans("Disney objected")
     text = "The model stunned critics."
     assert text[slice(*finder.anaphora(text))] == "The model"
     assert finder.anaphora("Critics were stunned.") is None
@@ -45,6 +46,14 @@ def test_targets_short_capitals_match_case_sensitively(finder):
 
 def test_mark_target_wraps_each_mention_and_appends_cues():
     assert mark_target("Seedance beats Sora", [(0, 8)]) == " TARGET Seedance ENDTARGET  beats Sora LEXPOS"
+
+
+def test_bracket_marks_targets_and_rivals_apart():
+    text = "Sora lost to Seedance 2.0 and to Seedance Pro."
+    assert bracket(text, [(13, 25), (33, 45)], [(0, 4)]) == ("{Sora} lost to [Seedance 2.0] and to [Seedance Pro].", 15)
+    assert bracket(text, [(13, 25)], [(13, 21), (0, 4)]) == ("{Sora} lost to [Seedance 2.0] and to Seedance Pro.", 15)
+    assert bracket(text, [], [(0, 4)]) == ("{Sora} lost to Seedance 2.0 and to Seedance Pro.", -1)  # no target: no window centre
+
 
 
 @pytest.mark.parametrize("language, text, tokens", [
@@ -79,8 +88,9 @@ def test_newsmtsc_reader_gives_one_example_per_target(tmp_path):
          "further_mentions": [{"from": 0, "to": 1, "mention": "T"}]}]}
     (tmp_path / "train.jsonl").write_text(json.dumps(row) + "\n{broken\n")
     examples = datasets.read_newsmtsc(tmp_path / "train.jsonl")
-    assert next(examples) == datasets.Example("Trump praised Biden.", ((0, 5),), "favor")
-    assert next(examples).spans == ((0, 1), (14, 19))
+    assert next(examples) == datasets.Example("Trump praised Biden.", ((0, 5),), "favor", others=((0, 1), (14, 19)))
+    second = next(examples)
+    assert second.spans == ((0, 1), (14, 19)) and second.others == ((0, 5),)  # the other target, for the {braces}
     with pytest.raises(ValueError, match=r"train.jsonl:2: not a NewsMTSC row"):
         next(examples)
 

@@ -4,7 +4,9 @@
 P(favor)) per item. The input convention is the one training used (``encode`` below is shared with
 train_stance.py, so both see identical token ids):
 
-- every target mention is wrapped in square brackets: "I prefer [Seedance 2.0] to Sora" (``bracket``);
+- every target mention is wrapped in square brackets and, with a model trained so (config ``others``), every
+  other entity the sentence weighs it against (the topic's rivals; in training the set's other targets) in
+  braces: "I prefer [Seedance 2.0] to {Sora}" (``bracket``);
 - the bracketed text is tokenised without truncation; if it is longer than ``max_length`` tokens, a window
   of ``max_length - 2`` word pieces is cut so that the first target mention sits about a third of the way
   in, then [CLS] and [SEP] are put back (``encode``);
@@ -31,17 +33,23 @@ from crawler.nlp.labels import LABELS
 Spans = Sequence[tuple[int, int]]
 
 
-def bracket(text: str, spans: Spans) -> tuple[str, int]:
-    """The text with each (non-overlapping) target span wrapped in [brackets], and the character offset of
-    the first opening bracket (-1 when there is no span)."""
-    out, last, first = [], 0, -1
-    for start, end in sorted((int(s), int(e)) for s, e in spans):
+def bracket(text: str, spans: Spans, others: Spans = ()) -> tuple[str, int]:
+    """The text with each (non-overlapping) target span wrapped in [brackets] and each other span that
+    overlaps no target in {braces}, and the character offset of the first opening bracket (-1 when there
+    is no target span)."""
+    marks = [(int(s), int(e), "[", "]") for s, e in spans]
+    marks += [(int(s), int(e), "{", "}") for s, e in others
+              if not any(int(s) < te and ts < int(e) for ts, te in spans)]
+    out, last, first, length = [], 0, -1, 0
+    for start, end, opening, closing in sorted(marks):
         if start < last or end <= start or end > len(text):
             continue
         out.append(text[last:start])
-        if first < 0:
-            first = sum(len(p) for p in out)
-        out.append(f"[{text[start:end]}]")
+        length += start - last
+        if first < 0 and opening == "[":
+            first = length
+        out.append(f"{opening}{text[start:end]}{closing}")
+        length += end - start + 2
         last = end
     out.append(text[last:])
     return "".join(out), first
@@ -72,10 +80,11 @@ def load_tokenizer(path: str | Path):
     return tokenizer
 
 
-def encode(tokenizer, items: Sequence[tuple[str, Spans]], max_length: int) -> list[list[int]]:
-    """Token ids of each (text, spans) item: brackets around the targets, windowed around the first one."""
+def encode(tokenizer, items: Sequence[tuple], max_length: int, others: bool = True) -> list[list[int]]:
+    """Token ids of each (text, spans) or (text, spans, other spans) item: brackets around the targets,
+    braces around the others (unless ``others`` is false), windowed around the first target."""
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
-    marked = [bracket(text, spans) for text, spans in items]
+    marked = [bracket(item[0], item[1], item[2] if others and len(item) > 2 else ()) for item in items]
     encodings = tokenizer.encode_batch([m for m, _ in marked])
     return [window(e.ids, e.offsets, first, max_length, cls_id, sep_id) for e, (_, first) in zip(encodings, marked)]
 
@@ -139,7 +148,7 @@ class OnnxStance:
         width = len(self.config["labels"])
         if not items:
             return [], (np.zeros((0, 0), dtype=np.float32) if want else None)
-        ids = encode(self.tokenizer, items, self.max_length)
+        ids = encode(self.tokenizer, items, self.max_length, others=bool(self.config.get("others")))
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         probs = np.zeros((len(ids), width), dtype=np.float32)
         pooled = None

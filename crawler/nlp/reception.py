@@ -77,6 +77,7 @@ class Sentence:
     attributed: bool = False  # an opinion the text reports ("critics said"), not the outlet's own voice
     comparison: str | None = None  # "against"/"favor": the topic loses/wins a comparison ("X is better than it")
     line: int = 0  # the index of the text's (non-empty) line it sits in: 0 is a headline when the text has more
+    others: list[tuple[int, int]] = field(default_factory=list)  # spans naming a rival, marked apart from the target
 
 
 NEUTRAL = {"stance": "neutral", "score": 0.0, "confidence": 0.0}
@@ -228,7 +229,8 @@ class Reception:
             else:
                 heading_target = bool(spans) and not SPEC_HEADING.search(text)
             kind_hint = "target" if spans or bullet else None  # an item under a heading naming the topic
-            rival = self.finder.names_rival(text)
+            others = self.finder.rival_spans(text)
+            rival = bool(others)
             names_rival |= rival
             kind = kind_hint
             if not spans and previous_target and self.language == "en" and (anaphor := self.finder.anaphora(text)):
@@ -241,7 +243,8 @@ class Reception:
             names = [(e.start_char - start, e.end_char - start) for e in sent.ents if start <= e.start_char < end]
             sentence = Sentence(text, spans, kind or "fallback", self.finder.frame_hits(text, names), speakers,
                                 attributed=bool(speakers or self.reporting.search(text) or ATTRIBUTION.search(text)),
-                                comparison=comparison(text, spans), line=bisect.bisect_right(line_starts, start) - 1)
+                                comparison=comparison(text, spans), line=bisect.bisect_right(line_starts, start) - 1,
+                                others=others)
             for name, count in sentence.frames.items():
                 totals[name] = totals.get(name, 0) + count
             if kind:
@@ -294,7 +297,7 @@ class Reception:
     def _process(self, docs: list[Doc]) -> list[Doc]:
         selected = [self.select(doc) for doc in docs]
         flat = [s for sentences, _totals in selected for s in sentences]
-        items = [(s.text, s.spans) for s in flat]
+        items = [(s.text, s.spans, s.others) for s in flat]
         vectorise = getattr(self.model, "predict_vectors", None)  # the ONNX model's sentence vectors, same pass
         probabilities, vectors = vectorise(items) if vectorise else (self.model.predict(items), None)
         if self.frame_model is not None:  # the counted sentences' frames: the classifier over their cue hits

@@ -26,6 +26,7 @@ from typing import Sequence
 from crawler.errors import UserError
 from crawler.nlp.cues import LEXICONS, cues
 from crawler.nlp.labels import LABELS
+from crawler.nlp.onnx_stance import bracket
 
 MODELS_DIR = Path(__file__).with_name("models")
 TEXTCAT_DIR = MODELS_DIR / "stance-textcat"
@@ -41,6 +42,8 @@ STANCE_MODELS = ("auto", "blend", "onnx", "textcat", "minilm")
 BLEND_TEXTCAT_WEIGHT = 0.7
 
 Spans = Sequence[tuple[int, int]]
+# (text, target spans) or (text, target spans, rival spans): only a model trained with the rivals marked reads them
+Item = tuple
 Probabilities = tuple[float, float, float]  # in LABELS order: against, neutral, favor
 
 
@@ -61,15 +64,6 @@ def mark_target(text: str, spans: Spans, language: str = "en") -> str:
     return " ".join(["".join(out), *cues(language).tokens(text)])
 
 
-def _bracket(text: str, spans: Spans) -> str:
-    out, last = [], 0
-    for start, end in sorted(spans):
-        if start >= last:
-            out += [text[last:start], f"[{text[start:end]}]"]
-            last = end
-    return "".join(out) + text[last:]
-
-
 class TextcatStance:
     name = "textcat"
 
@@ -82,8 +76,8 @@ class TextcatStance:
         self.language = language
         self.nlp = spacy.load(path)
 
-    def predict(self, items: Sequence[tuple[str, Spans]]) -> list[Probabilities]:
-        docs = self.nlp.pipe((mark_target(text, spans, self.language) for text, spans in items), batch_size=256)
+    def predict(self, items: Sequence[Item]) -> list[Probabilities]:
+        docs = self.nlp.pipe((mark_target(text, spans, self.language) for text, spans, *_others in items), batch_size=256)
         return [tuple(doc.cats[label] for label in LABELS) for doc in docs]
 
 
@@ -138,9 +132,9 @@ class MinilmStance:
         mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         return self.head((hidden * mask).sum(1) / mask.sum(1).clamp(min=1))
 
-    def predict(self, items: Sequence[tuple[str, Spans]]) -> list[Probabilities]:
+    def predict(self, items: Sequence[Item]) -> list[Probabilities]:
         out: list[Probabilities] = []
-        texts = [_bracket(text, spans) for text, spans in items]
+        texts = [bracket(text, spans)[0] for text, spans, *_others in items]
         with self.torch.inference_mode():
             for start in range(0, len(texts), 64):
                 probs = self.logits(texts[start : start + 64]).softmax(-1)
@@ -171,12 +165,12 @@ class OnnxStanceModel:
         except ImportError as exc:
             raise StanceModelMissing(f"the onnx stance model needs onnxruntime and tokenizers ({exc})") from exc
 
-    def predict(self, items: Sequence[tuple[str, Spans]]) -> list[Probabilities]:
-        return self.model.predict([(text, list(spans)) for text, spans in items])
+    def predict(self, items: Sequence[Item]) -> list[Probabilities]:
+        return self.model.predict(items)
 
-    def predict_vectors(self, items: Sequence[tuple[str, Spans]]):
+    def predict_vectors(self, items: Sequence[Item]):
         """(probabilities, sentence vectors) from one pass (``OnnxStance.predict_vectors``)."""
-        return self.model.predict_vectors([(text, list(spans)) for text, spans in items])
+        return self.model.predict_vectors(items)
 
 
 class BlendStanceModel:
@@ -196,10 +190,10 @@ class BlendStanceModel:
         probs /= probs.sum(axis=1, keepdims=True)
         return [tuple(float(p) for p in row) for row in probs]
 
-    def predict(self, items: Sequence[tuple[str, Spans]]) -> list[Probabilities]:
+    def predict(self, items: Sequence[Item]) -> list[Probabilities]:
         return self._mix(self.onnx.predict(items), items) if items else []
 
-    def predict_vectors(self, items: Sequence[tuple[str, Spans]]):
+    def predict_vectors(self, items: Sequence[Item]):
         """(blended probabilities, the ONNX model's sentence vectors) from one pass of each model."""
         probs, vectors = self.onnx.predict_vectors(items)
         return (self._mix(probs, items) if len(items) else []), vectors

@@ -102,8 +102,9 @@ class TargetFinder:
         match = ANAPHORA.match(text)
         return match.span(1) if match else None
 
-    def names_rival(self, text: str) -> bool:
-        return bool(self.rivals and self.rivals.search(text))
+    def rival_spans(self, text: str) -> list[tuple[int, int]]:
+        """Character spans naming one of the topic's rivals."""
+        return [m.span() for m in self.rivals.finditer(text)] if self.rivals else []
 
     def protected(self, text: str, entities: Iterable[tuple[int, int]] = ()) -> list[tuple[int, int]]:
         """Spans no cue may match inside: the given entity spans, the topic's entity names, URLs and hosts."""

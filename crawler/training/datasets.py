@@ -38,6 +38,7 @@ class Example:
     frames: tuple[str, ...] = ()
     actors: tuple[tuple[str, str], ...] = field(default=())  # (name, stance)
     lang: str | None = None  # the row's own language field, if it has one
+    others: tuple[tuple[int, int], ...] = ()  # the other targets' mentions in the same sentence
 
 
 def newsmtsc_dir() -> Path:
@@ -59,15 +60,22 @@ def _rows(path: Path, kind: str) -> Iterator[tuple[int, dict]]:
                     raise ValueError(f"{path}:{number}: not a {kind} row: {exc!r}") from exc
 
 
+def others_of(spans: list[tuple[tuple[int, int], ...]], i: int) -> tuple[tuple[int, int], ...]:
+    """Every mention of the other targets than the i-th, of one sentence's targets."""
+    return tuple(sorted({span for j, target in enumerate(spans) if j != i for span in target}))
+
+
 def read_newsmtsc(path: Path) -> Iterator[Example]:
-    """One example per target: a sentence with two targets gives two examples."""
+    """One example per target: a sentence with two targets gives two examples, each with the other's
+    mentions as ``others``."""
     for number, row in _rows(path, "NewsMTSC"):
         try:
             text = row["sentence_normalized"]
-            for target in row["targets"]:
-                spans = [(target["from"], target["to"])]
-                spans += [(m["from"], m["to"]) for m in target.get("further_mentions", ())]
-                yield Example(text, tuple(sorted(spans)), NEWSMTSC_POLARITY[float(target["polarity"])])
+            spans = [tuple(sorted([(t["from"], t["to"])] + [(m["from"], m["to"]) for m in t.get("further_mentions", ())]))
+                     for t in row["targets"]]
+            labels = [NEWSMTSC_POLARITY[float(target["polarity"])] for target in row["targets"]]
+            for i, label in enumerate(labels):
+                yield Example(text, spans[i], label, others=others_of(spans, i))
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{number}: not a NewsMTSC row: {exc!r}") from exc
 

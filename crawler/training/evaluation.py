@@ -99,7 +99,7 @@ def evaluate(tagger: Tagger, finder: TargetFinder, name: str, limit: int | None 
         examples = datasets.load(name, newsmtsc=newsmtsc)[:limit]
         classifier = tagger.pipeline("en").get_pipe("seedtrack_reception").model
         started = time.perf_counter()
-        probabilities = classifier.predict([(e.text, e.spans) for e in examples])
+        probabilities = classifier.predict([(e.text, e.spans, e.others) for e in examples])
         elapsed = time.perf_counter() - started
         predicted = [label_of(p) for p in probabilities]
         report = score(name, [e.label for e in examples], predicted)

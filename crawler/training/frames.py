@@ -64,18 +64,18 @@ def featurised(sets: tuple[str, ...], finder: TargetFinder, tagger: Tagger, char
                     if sentences:
                         counted = reception.select(doc)[0]
                         rows.append([features(s.text, s.frames, chars) for s in counted])
-                        items.append([(s.text, s.spans) for s in counted])
+                        items.append([(s.text, s.spans, s.others) for s in counted])
                     else:
                         hits = finder.frame_hits(e.text, [(ent.start_char, ent.end_char) for ent in doc.ents])
                         rows.append(features(e.text, hits, chars))
-                        items.append((e.text, finder.spans(e.text)))
+                        items.append((e.text, finder.spans(e.text), finder.rival_spans(e.text)))
                     gold.append(e.frames)
     return rows, gold, items
 
 
 def vectors_of(encoder: OnnxStance, items: list) -> np.ndarray:
-    """The stance encoder's sentence vectors of (text, spans) items, as the run time computes them."""
-    return encoder.predict_vectors([(text, list(spans)) for text, spans in items])[1]
+    """The stance encoder's sentence vectors of (text, spans, rival spans) items, as the run time computes them."""
+    return encoder.predict_vectors(items)[1]
 
 
 def matrix(rows: list[list[str]], index: dict[str, int]) -> np.ndarray:

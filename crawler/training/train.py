@@ -98,7 +98,8 @@ def train_minilm(train, held, epochs: int, out: Path) -> float:
     import torch
     from safetensors.torch import save_file
 
-    from crawler.nlp.stance_models import TUNED_LAYERS, MinilmStance, _bracket
+    from crawler.nlp.onnx_stance import bracket
+    from crawler.nlp.stance_models import TUNED_LAYERS, MinilmStance
 
     torch.manual_seed(0)
     torch.set_num_threads(max(1, torch.get_num_threads()))
@@ -111,7 +112,7 @@ def train_minilm(train, held, epochs: int, out: Path) -> float:
         {"params": [p for p in model.encoder.parameters() if p.requires_grad], "lr": 4e-5},
         {"params": model.head.parameters(), "lr": 1e-3},
     ], weight_decay=0.01)
-    texts = [_bracket(e.text, e.spans) for e in train]
+    texts = [bracket(e.text, e.spans)[0] for e in train]
     labels = torch.tensor([LABELS.index(e.label) for e in train])
     rng = random.Random(2)
     best, best_state = -1.0, None
