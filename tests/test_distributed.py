@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import signal
@@ -172,6 +173,7 @@ def test_distributed_two_workers_fetch_each_page_once_and_store_what_one_machine
     assert all("pushed to the item stream" in out for out in outputs)
     assert status.returncode == 0, status.stderr
     assert "0 requests queued, 0 in flight, 0 items waiting" in status.stdout
+    assert ", 0 documents past dedup not yet sent by a worker" in status.stdout
     assert status.stdout.count(": stopped, last seen") == 2
 
 
@@ -197,6 +199,9 @@ def test_distributed_worker_killed_mid_crawl_has_its_requests_and_unsent_rows_cr
         unsent = victim_storing()
         in_flight = [value for name in client.smembers(keys.inflight_index) if f"-{victim.pid}-" in name.decode()
                      for value in client.hvals(name)]
+        status = run_cli("status", "--db", db, "--redis", rs.url)
+        shown = re.search(r"(\d+) documents past dedup not yet sent by a worker", status.stdout)
+        assert shown and int(shown.group(1)) >= 1, status.stdout + status.stderr  # the stopped victim's, at least
         victim.send_signal(signal.SIGKILL)
         victim.wait(10)
         assert unsent and in_flight  # rows past dedup not on the stream; their requests still leased

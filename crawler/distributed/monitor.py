@@ -1,4 +1,5 @@
-"""What ``seedtrack status --redis`` shows of a distributed crawl: workers, queue depth, the loader's lag."""
+"""What ``seedtrack status --redis`` shows of a distributed crawl: workers, queue depth, documents not yet sent,
+the loader's lag."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from crawler.distributed.keys import LOADER_GROUP, Keys
 
 
 def frontier_status(server: redis.Redis, keys: Keys) -> dict:
-    """Workers seen (alive or not), requests queued and in flight, items waiting, oldest item's age."""
+    """Workers seen (alive or not), requests queued and in flight, documents past dedup that no worker has sent
+    yet (``storing`` marks: in a store stage, or a dead worker's, to be crawled again), items waiting, oldest
+    item's age."""
     workers = []
     for worker, entry in sorted(server.hgetall(keys.workers).items()):
         info = json.loads(entry)
@@ -22,10 +25,11 @@ def frontier_status(server: redis.Redis, keys: Keys) -> dict:
                         "sources": info.get("sources", []), "seen_at": info.get("seen_at")})
     queued = sum(server.zcard(k) for k in server.scan_iter(match=keys.requests("*")))
     in_flight = sum(server.hlen(k) for k in server.smembers(keys.inflight_index))
+    unsent = sum(1 for _ in server.scan_iter(match=keys.storing("*"), count=1000))
     items = server.xlen(keys.items) if server.exists(keys.items) else 0
     oldest = server.xrange(keys.items, count=1)
     lag = max(0.0, time.time() - int(oldest[0][0].split(b"-")[0]) / 1000) if oldest else 0.0
-    return {"workers": workers, "queued": queued, "in_flight": in_flight, "items": items, "lag_seconds": lag,
+    return {"workers": workers, "queued": queued, "in_flight": in_flight, "unsent": unsent, "items": items, "lag_seconds": lag,
             "loader": _loader_seen(server, keys)}
 
 
@@ -39,7 +43,8 @@ def _loader_seen(server: redis.Redis, keys: Keys) -> bool:
 
 def format_status(status: dict, keys: Keys) -> str:
     lines = [f"redis ({keys.prefix}): {status['queued']} requests queued, {status['in_flight']} in flight, "
-             f"{status['items']} items waiting for the loader (oldest {status['lag_seconds']:.1f} s)"
+             f"{status['items']} items waiting for the loader (oldest {status['lag_seconds']:.1f} s), "
+             f"{status['unsent']} documents past dedup not yet sent by a worker"
              + ("" if status["loader"] else "; no loader has read this stream yet: start `seedtrack load`")]
     for w in status["workers"]:
         seen = datetime.fromisoformat(w["seen_at"]).strftime("%Y-%m-%d %H:%M:%S") if w["seen_at"] else "?"
