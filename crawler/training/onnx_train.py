@@ -291,8 +291,8 @@ def main(argv=None) -> int:
     p.add_argument("--dev-cap", type=int, default=600, help="at most this many examples per dev set (seeded sample)")
     p.add_argument("--time-limit", type=float, help="minutes: stop (after one last dev evaluation) when exceeded")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--no-others", action="store_true", help="do not mark the other targets and rivals in {braces} "
-                   "(the models before 2026-12-03's last)")
+    p.add_argument("--mark-others", action="store_true", help="also mark each sentence's other targets (the topic's "
+                   "rivals) in {braces}: tried 2026-12-03 and not shipped, see the README")
     p.add_argument("--no-export", action="store_true", help="save the torch weights only")
     p.add_argument("--add-vectors", type=Path, metavar="DIR", help="only give the exported model in DIR its vector "
                    "output, then exit")
@@ -310,7 +310,7 @@ def main(argv=None) -> int:
     tokenizer = load_tokenizer(base / "tokenizer.json")
     train, dev = build_sets(args.leave_out, args.research, args.cap, args.reception_weight, args.seed,
                             dict(args.dataset_cap), args.project_extra)
-    others = not args.no_others
+    others = args.mark_others
     dev = {k: (random.Random(11).sample(v, args.dev_cap) if len(v) > args.dev_cap else v) for k, v in dev.items()}
     train_ids = encode(tokenizer, [(e.text, e.spans, e.others) for e in train], args.max_length, others)
     dev_ids = {name: encode(tokenizer, [(e.text, e.spans, e.others) for e in rows], args.max_length, others) for name, rows in dev.items()}

@@ -13,7 +13,7 @@ Label mappings are those of ../shared/realdata/INDEX.md:
 
 Each example also carries ``others``: the spans of the other entities its sentence names beside the target (the
 other labelled targets of the same sentence in NewsMTSC, MAMS, TSA-MD and FinEntity; the topic's rivals in the
-project's sets), which the model sees in {braces}.
+project's sets), which a model trained with ``onnx_train --mark-others`` sees in {braces}.
 
 Licensed for the shipped model (``LICENSED``): newsmtsc, mams, tsa-md, finentity, reception (+ reception-zh
 train). Everything else is evaluation / research only. Splits that have no official one (FinEntity, airline
