@@ -419,3 +419,34 @@ def test_distributed_compat_engine_slot_keeps_nextcall():
 
     assert "nextcall" in inspect.signature(engine._Slot).parameters
     assert "self._slot" in inspect.getsource(engine.ExecutionEngine)
+
+
+def test_distributed_a_call_sent_again_after_a_redis_restart_gets_its_first_answer(tmp_path):
+    """The client sends a command again when its connection drops (a Redis restart). One that had run, its
+    reply lost, must answer as it did: else its page is skipped as claimed, its document dropped as a
+    duplicate, the request it leased left to no one, or the request it queued filtered as seen (a document
+    lost in a restart mid-crawl)."""
+    from crawler.distributed.frontier import _POP, _SEEN
+    from crawler.distributed.state import RedisKnownDocuments
+
+    keys = Keys("seedtrack:retried")
+    with redis_server(tmp_path) as rs:
+        client = rs.client()
+        known = RedisKnownDocuments(client, keys, 60)
+        assert known.add("doc", call="a") and known.add("doc", call="a")  # one call, sent twice
+        assert not known.add("doc")  # the same id again from this worker: a duplicate
+        assert known.claim("page", call="b") and known.claim("page", call="b") and not known.claim("page")
+        client.zadd(keys.requests("s"), {b"r1": 0, b"r2": 1})
+        pop = client.register_script(_POP)
+        call = [keys.requests("s"), keys.inflight("s", "w"), keys.key("lease-seq"), keys.inflight_index,
+                keys.popped("s", "w", 0)]
+        first, again = pop(keys=call), pop(keys=call)
+        assert [str(int(first[0])), first[1]] == [again[0].decode(), again[1]] == ["1", b"r1"]
+        assert client.zrange(keys.requests("s"), 0, -1) == [b"r2"]  # one request taken, leased once
+        assert client.hgetall(keys.inflight("s", "w")) == {b"1": b"r1"}
+        second = pop(keys=[*call[:4], keys.popped("s", "w", 1)])  # the next call takes the next request
+        assert second[1] == b"r2" and client.zcard(keys.requests("s")) == 0
+        seen = client.register_script(_SEEN)
+        once = [keys.dupefilter("s"), keys.seen_call("s", "w", 0)]
+        assert seen(keys=once, args=["fp"]) == seen(keys=once, args=["fp"]) == 0  # new, asked twice: still new
+        assert seen(keys=[once[0], keys.seen_call("s", "w", 1)], args=["fp"]) == 1  # a later request: seen

@@ -19,6 +19,7 @@ some (Scrapy's engine alone asks every 5 s when its scheduler had none).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 
@@ -39,13 +40,22 @@ logger = logging.getLogger(__name__)
 
 LEASE = "seedtrack_lease"  # request meta: (in-flight hash, token)
 
+# KEYS[5] names this pop call: a pop sent again by the client's retry after Redis restarted (the first ran, its
+# reply was lost) gets the request the first one leased, which would otherwise sit leased to no one
 _POP = """
+local done = redis.call('GET', KEYS[5])
+if done then
+  local data = redis.call('HGET', KEYS[2], done)
+  if data then return {done, data} end
+  return false
+end
 local r = redis.call('ZRANGE', KEYS[1], 0, 0)
 if #r == 0 then return false end
 redis.call('ZREM', KEYS[1], r[1])
 local token = redis.call('INCR', KEYS[3])
 redis.call('HSET', KEYS[2], token, r[1])
 redis.call('SADD', KEYS[4], KEYS[2])
+redis.call('SET', KEYS[5], token, 'EX', 600)
 return {token, r[1]}
 """
 # the queue's length, how many live workers other than ARGV[2] hold requests of the source in flight, and
@@ -188,9 +198,12 @@ class LeasedQueue(PriorityQueue):
         self.index = keys.inflight_index
         self.sequence = keys.key("lease-seq")
         self._pop = self.server.register_script(_POP)
+        self._popped = lambda call: keys.popped(spider, WORKER_ID, call)
+        self._pops = itertools.count()
 
     def pop(self, timeout=0):
-        popped = self._pop(keys=[self.key, self.inflight, self.sequence, self.index])
+        popped = self._pop(keys=[self.key, self.inflight, self.sequence, self.index,
+                                   self._popped(next(self._pops))])
         if not popped:
             return None
         token, data = popped
@@ -202,8 +215,28 @@ class LeasedQueue(PriorityQueue):
         return request
 
 
+# KEYS[1] the fingerprint set, KEYS[2] names this call: a SADD sent again after a Redis restart (the first ran,
+# its reply lost) would find its own fingerprint and drop the request as seen
+_SEEN = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
+  redis.call('SET', KEYS[2], 1, 'EX', 600)
+  return 0
+end
+return redis.call('EXISTS', KEYS[2]) == 1 and 0 or 1
+"""
+
+
 class DupeFilter(RFPDupeFilter):
     """scrapy-redis's fingerprint set; kept when a spider closes (rounds clear it, see the module)."""
+
+    def __init__(self, server, key, keys: Keys, spider: str):
+        super().__init__(server, key)
+        self._seen = server.register_script(_SEEN)
+        self._call = lambda call: keys.seen_call(spider, WORKER_ID, call)
+        self._calls = itertools.count()
+
+    def request_seen(self, request) -> bool:
+        return bool(self._seen(keys=[self.key, self._call(next(self._calls))], args=[self.request_fingerprint(request)]))
 
     def close(self, reason=""):
         pass
@@ -243,7 +276,7 @@ class Scheduler(RedisScheduler):
         if self.server.set(round_key, WORKER_ID, nx=True, px=int(self.timeout * 1000)):
             self.server.delete(self.keys.dupefilter(spider.name))  # a new round: read the feeds again
         self.spider = spider
-        self.df = DupeFilter(self.server, self.keys.dupefilter(spider.name))
+        self.df = DupeFilter(self.server, self.keys.dupefilter(spider.name), self.keys, spider.name)
         self.queue = LeasedQueue(server=self.server, spider=spider, key=self.keys.requests(spider.name),
                                  serializer=self.serializer)
         self.queue.lease_to(self.keys, spider.name)

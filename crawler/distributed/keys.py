@@ -57,6 +57,12 @@ class Keys:
     def inflight(self, spider: str, worker: str) -> str:
         return self.key("inflight", spider, worker)
 
+    def popped(self, spider: str, worker: str, call: int) -> str:  # the lease token one pop call gave (for its retry)
+        return self.key("popped", spider, worker, str(call))
+
+    def seen_call(self, spider: str, worker: str, call: int) -> str:  # one dupefilter call added its fingerprint
+        return self.key("seen", spider, worker, str(call))
+
     @property
     def inflight_index(self) -> str:  # the set of in-flight hashes, to find a dead worker's
         return self.key("inflight")

@@ -12,6 +12,7 @@ id known at once, the second crawl would drop it as a duplicate of a row that ne
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any, Iterable
 
@@ -21,22 +22,28 @@ from crawler.distributed.keys import Keys
 from crawler.distributed.messages import decode_rows, dumps_rows
 from crawler.distributed.worker import WORKER_ID
 
-# A mark (a claim, a document taken through dedup) holds its worker's id; a mark whose worker stopped beating
-# (killed before the document was stored: its requests are queued again) is taken over. KEYS[1] the known set,
-# KEYS[2] the mark; ARGV: the document id, the mark's lifetime, this worker, the heartbeat key prefix.
+# A mark (a claim, a document taken through dedup) holds its worker's id and the call's own token; a mark whose
+# worker stopped beating (killed before the document was stored: its requests are queued again) is taken over.
+# A call sent again by the client's retry after Redis restarted (the first ran, its reply was lost) finds its
+# own token and gets the first answer, where a second call of the same worker (a duplicate) gets 0.
+# KEYS[1] the known set, KEYS[2] the mark; ARGV: the document id, the mark's lifetime, this worker, the
+# heartbeat key prefix, the call's token.
 _TAKE = """
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
-if redis.call('SET', KEYS[2], ARGV[3], 'NX', 'EX', ARGV[2]) then return 1 end
+local mine = ARGV[3] .. ' ' .. ARGV[5]
+if redis.call('SET', KEYS[2], mine, 'NX', 'EX', ARGV[2]) then return 1 end
 local owner = redis.call('GET', KEYS[2])
-if owner and owner ~= ARGV[3] and redis.call('EXISTS', ARGV[4] .. owner) == 0 then
-  redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2])
+if owner == mine then return 1 end
+local worker = owner and string.match(owner, '^%S+')
+if worker and worker ~= ARGV[3] and redis.call('EXISTS', ARGV[4] .. worker) == 0 then
+  redis.call('SET', KEYS[2], mine, 'EX', ARGV[2])
   return 1
 end
 return 0
 """
-# dedup's: a feed entry (ARGV[5] '0') of a document worth a second fetch of its page (KEYS[3], retry) is a duplicate
+# dedup's: a feed entry (ARGV[6] '0') of a document worth a second fetch of its page (KEYS[3], retry) is a duplicate
 _ADD = """
-if ARGV[5] == '0' and redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return 0 end
+if ARGV[6] == '0' and redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return 0 end
 """ + _TAKE
 
 
@@ -47,16 +54,19 @@ class RedisKnownDocuments:
         self.server, self.keys, self.claim_seconds = server, keys, int(max(1, claim_seconds))
         self._claim = server.register_script(_TAKE)
         self._add = server.register_script(_ADD)
+        self._calls = itertools.count()
 
-    def claim(self, doc_id: str) -> bool:
-        return bool(self._claim(keys=[self.keys.known, self.keys.claim(doc_id)], args=self._args(doc_id)))
+    def claim(self, doc_id: str, call: str | None = None) -> bool:
+        """Whether this worker fetches the page (``call``: the call's token, new by default)."""
+        return bool(self._claim(keys=[self.keys.known, self.keys.claim(doc_id)], args=self._args(doc_id, call)))
 
-    def add(self, doc_id: str, page_read: bool = False) -> bool:
+    def add(self, doc_id: str, page_read: bool = False, call: str | None = None) -> bool:
+        """Whether the document is new: not known, and not being stored by a live worker (this one included)."""
         return bool(self._add(keys=[self.keys.known, self.keys.storing(doc_id), self.keys.retry],
-                              args=[*self._args(doc_id), "1" if page_read else "0"]))
+                              args=[*self._args(doc_id, call), "1" if page_read else "0"]))
 
-    def _args(self, doc_id: str) -> list:
-        return [doc_id, self.claim_seconds, WORKER_ID, self.keys.heartbeat("")]
+    def _args(self, doc_id: str, call: str | None) -> list:
+        return [doc_id, self.claim_seconds, WORKER_ID, self.keys.heartbeat(""), call or str(next(self._calls))]
 
 
 # -- read by workers ------------------------------------------------------------------------------
