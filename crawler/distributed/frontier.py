@@ -38,6 +38,7 @@ from crawler.distributed.worker import WORKER_ID, client
 
 logger = logging.getLogger(__name__)
 
+_OPENS = itertools.count()  # this process's source openings, each with its own round key value
 LEASE = "seedtrack_lease"  # request meta: (in-flight hash, token)
 
 # KEYS[5] names this pop call: a pop sent again by the client's retry after Redis restarted (the first ran, its
@@ -272,8 +273,10 @@ class Scheduler(RedisScheduler):
         return scheduler
 
     def open(self, spider):
-        round_key = self.keys.key("round", spider.name)
-        if self.server.set(round_key, WORKER_ID, nx=True, px=int(self.timeout * 1000)):
+        round_key, mine = self.keys.round(spider.name), f"{WORKER_ID} {next(_OPENS)}"
+        # the GET: a SET sent again after a Redis restart (the first ran, its reply lost) finds its own value
+        started = self.server.set(round_key, mine, nx=True, px=int(self.timeout * 1000))
+        if started or self.server.get(round_key) == mine.encode():
             self.server.delete(self.keys.dupefilter(spider.name))  # a new round: read the feeds again
         self.spider = spider
         self.df = DupeFilter(self.server, self.keys.dupefilter(spider.name), self.keys, spider.name)

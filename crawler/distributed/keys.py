@@ -57,6 +57,9 @@ class Keys:
     def inflight(self, spider: str, worker: str) -> str:
         return self.key("inflight", spider, worker)
 
+    def round(self, spider: str) -> str:  # a source's round: while it lives, its feeds are read once
+        return self.key("round", spider)
+
     def popped(self, spider: str, worker: str, call: int) -> str:  # the lease token one pop call gave (for its retry)
         return self.key("popped", spider, worker, str(call))
 

@@ -116,7 +116,7 @@ class Presence:
             pipe.set(self.keys.heartbeat(WORKER_ID), self._entry("crawling"), px=int(self.timeout * 1000))
             pipe.hset(self.keys.workers, WORKER_ID, self._entry("crawling"))
             for source in self.sources:
-                pipe.pexpire(self.keys.key("round", source), int(self.timeout * 1000))
+                pipe.pexpire(self.keys.round(source), int(self.timeout * 1000))
             pipe.execute()
         except redis.RedisError as exc:  # Redis restarting: the next beat tries again
             logger.warning("heartbeat not sent: %s", exc)
